@@ -1,0 +1,216 @@
+/**
+ * Capture v1 files: decoding lines with the connector's own protobuf decoder and
+ * turning them into raw envelopes of one session.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
+import { deserializeMessage } from 'tiktok-live-connector';
+import type { EventSource, RawEnvelope } from '@ttlp/sdk';
+import { validateCaptureLine } from '@ttlp/sdk/contract';
+import { EnvelopeFactory, toJsonSafe } from './envelope.ts';
+import type { IngestProvider } from './provider.ts';
+
+export type IngestRejectionCode = 'INPUT_NOT_JSON' | 'CAPTURE_BAD_LINE' | 'CAPTURE_DECODE_FAILED' | 'INPUT_TOO_LARGE';
+
+export interface IngestRejection {
+  code: IngestRejectionCode;
+  message: string;
+  /** 1-based line number in the input. */
+  line?: number;
+}
+
+export interface DecodedCapture {
+  type: string;
+  data: Record<string, unknown>;
+  receivedAt: Date;
+}
+
+export type DecodeResult = { ok: true; message: DecodedCapture } | { ok: false; rejection: IngestRejection };
+
+/** Longer lines are not real captures (the largest real message is a few hundred KiB). */
+export const MAX_CAPTURE_LINE_CHARS = 4 * 1024 * 1024;
+/**
+ * Messages held back to find the followed room: captures also hold messages of
+ * linked co-host rooms (and sometimes of a room followed just before), so the room
+ * that most of the first messages belong to is taken as the stream's.
+ */
+export const ROOM_VOTE_WINDOW = 500;
+const UNKNOWN_STREAM_ID = '0';
+
+/** Decodes one parsed capture v1 line (see parseJsonLine) into the connector's message object. */
+export function decodeCaptureLine(value: unknown, line?: number): DecodeResult {
+  const checked = validateCaptureLine(value);
+  if (!checked.ok)
+    return { ok: false, rejection: { code: 'CAPTURE_BAD_LINE', message: `not a capture v1 line: ${checked.errors.slice(0, 3).join('; ')}`, line } };
+  const { type, proto, ts } = checked.value;
+  let decoded: unknown;
+  try {
+    decoded = deserializeMessage(type as Parameters<typeof deserializeMessage>[0], Buffer.from(proto, 'base64'));
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    const reason = name === 'InvalidSchemaNameError' ? `the connector has no schema for ${type}` : `the bytes do not decode as ${type}`;
+    return { ok: false, rejection: { code: 'CAPTURE_DECODE_FAILED', message: reason, line } };
+  }
+  return { ok: true, message: { type, data: toJsonSafe(decoded) as Record<string, unknown>, receivedAt: new Date(ts) } };
+}
+
+/** JSON.parse for one NDJSON line, as a result instead of a throw. */
+export function parseJsonLine(text: string, line?: number): { ok: true; value: unknown } | { ok: false; rejection: IngestRejection } {
+  if (text.length > MAX_CAPTURE_LINE_CHARS)
+    return { ok: false, rejection: { code: 'INPUT_TOO_LARGE', message: `line is ${text.length} characters, more than ${MAX_CAPTURE_LINE_CHARS}`, line } };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, rejection: { code: 'INPUT_NOT_JSON', message: 'line is not valid JSON', line } };
+  }
+}
+
+function roomIdOf(data: Record<string, unknown>): string | undefined {
+  const common = data.common;
+  if (typeof common !== 'object' || common === null) return undefined;
+  const roomId = (common as Record<string, unknown>).roomId;
+  return typeof roomId === 'string' && /^[1-9][0-9]*$/.test(roomId) ? roomId : undefined;
+}
+
+export interface CaptureSessionOptions {
+  sessionId: string;
+  /** The followed room; by default the room most of the first messages belong to (D-013). */
+  streamId?: string;
+  source?: EventSource;
+  /** Frame the session with connected / disconnected lifecycle envelopes. */
+  lifecycle?: boolean;
+  provider?: string;
+}
+
+/**
+ * Turns decoded capture messages into the envelopes of one session. The stream id is
+ * fixed for the session, so unless it is given the first messages wait for the vote.
+ */
+export class CaptureSession {
+  private factory: EnvelopeFactory | undefined;
+  private pending: DecodedCapture[] = [];
+
+  constructor(private readonly options: CaptureSessionOptions) {
+    if (options.streamId !== undefined) this.factory = this.open(options.streamId);
+  }
+
+  get streamId(): string | undefined {
+    return this.factory?.streamId;
+  }
+
+  /** Envelopes ready to publish after this message (none while the stream id is still unknown). */
+  accept(message: DecodedCapture): RawEnvelope[] {
+    if (this.factory) return [this.envelope(this.factory, message)];
+    this.pending.push(message);
+    return this.pending.length < ROOM_VOTE_WINDOW ? [] : this.release(this.votedRoomId());
+  }
+
+  /** Whatever is still held back, then the closing lifecycle envelope. */
+  finish(reason = 'end of capture'): RawEnvelope[] {
+    const out = this.factory ? [] : this.release(this.votedRoomId());
+    if (this.options.lifecycle && this.factory)
+      out.push(this.factory.make('disconnected', { reason, willReconnect: false, code: 'CAPTURE_END' }));
+    return out;
+  }
+
+  private votedRoomId(): string {
+    const votes = new Map<string, number>();
+    for (const message of this.pending) {
+      const roomId = roomIdOf(message.data);
+      if (roomId !== undefined) votes.set(roomId, (votes.get(roomId) ?? 0) + 1);
+    }
+    let winner = UNKNOWN_STREAM_ID;
+    let best = 0;
+    for (const [roomId, count] of votes) if (count > best) [winner, best] = [roomId, count];
+    return winner;
+  }
+
+  private open(streamId: string): EnvelopeFactory {
+    return new EnvelopeFactory(streamId, this.options.sessionId, this.options.source ?? 'live');
+  }
+
+  private release(streamId: string): RawEnvelope[] {
+    const factory = (this.factory = this.open(streamId));
+    const out: RawEnvelope[] = [];
+    if (this.options.lifecycle)
+      out.push(factory.make('connected', { roomId: streamId, isConnected: true, provider: this.options.provider ?? 'capture' }));
+    for (const message of this.pending.splice(0)) out.push(this.envelope(factory, message));
+    return out;
+  }
+
+  private envelope(factory: EnvelopeFactory, message: DecodedCapture): RawEnvelope {
+    return factory.make(message.type, message.data, { timestamp: message.receivedAt });
+  }
+}
+
+/** Lines of a text file, numbered from 1, read as a stream. */
+export async function* readLines(file: string): AsyncGenerator<{ line: number; text: string }> {
+  const input = createReadStream(file, { encoding: 'utf8' });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let line = 0;
+  try {
+    for await (const text of lines) {
+      line += 1;
+      if (text.trim() !== '') yield { line, text };
+    }
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}
+
+export interface CaptureProviderOptions {
+  file: string;
+  sessionId?: string;
+  streamId?: string;
+  source?: EventSource;
+  /** Replay speed relative to the capture's own timing; undefined = as fast as possible. */
+  speed?: number;
+  lifecycle?: boolean;
+  /** Lines that cannot be decoded; the pipeline sends them to the dead-letter stream. */
+  onRejected?: (rejection: IngestRejection) => void;
+}
+
+/** Plays a capture v1 file as one session. */
+export class CaptureProvider implements IngestProvider {
+  readonly name = 'capture';
+  readonly sessionId: string;
+
+  constructor(private readonly options: CaptureProviderOptions) {
+    if (options.speed !== undefined && !(options.speed > 0)) throw new RangeError('speed must be a positive number');
+    this.sessionId = options.sessionId ?? randomUUID();
+  }
+
+  async *envelopes(signal?: AbortSignal): AsyncGenerator<RawEnvelope> {
+    const session = new CaptureSession({
+      sessionId: this.sessionId,
+      streamId: this.options.streamId,
+      source: this.options.source,
+      lifecycle: this.options.lifecycle ?? true,
+      provider: this.name,
+    });
+    let previous: number | undefined;
+    for await (const { line, text } of readLines(this.options.file)) {
+      if (signal?.aborted) return;
+      const parsed = parseJsonLine(text, line);
+      const decoded = parsed.ok ? decodeCaptureLine(parsed.value, line) : parsed;
+      if (!decoded.ok) {
+        this.options.onRejected?.(decoded.rejection);
+        continue;
+      }
+      const at = decoded.message.receivedAt.getTime();
+      if (this.options.speed !== undefined && previous !== undefined && at > previous) {
+        try {
+          await sleep((at - previous) / this.options.speed, undefined, { signal });
+        } catch {
+          return; // aborted while pacing
+        }
+      }
+      previous = at;
+      yield* session.accept(decoded.message);
+    }
+    if (!signal?.aborted) yield* session.finish();
+  }
+}

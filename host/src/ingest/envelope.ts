@@ -1,0 +1,50 @@
+/** Building raw.v1 envelopes: JSON-safe data, per-session sequence numbers. */
+import { RAW_ENVELOPE_SCHEMA_VERSION, type EventSource, type RawEnvelope } from '@ttlp/sdk';
+
+/**
+ * Makes a decoded connector object safe to put on the bus as JSON: bytes fields
+ * become base64 strings, bigints decimal strings; functions and undefined are dropped.
+ */
+export function toJsonSafe(value: unknown): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (Array.isArray(value)) return value.map((item) => toJsonSafe(item) ?? null);
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const safe = toJsonSafe(item);
+      if (safe !== undefined) out[key] = safe;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/** One session's envelope factory: fixed stream, session and source, a monotonic counter for seqNo (D-013). */
+export class EnvelopeFactory {
+  private counter = 0n;
+
+  constructor(
+    readonly streamId: string,
+    readonly sessionId: string,
+    readonly source: EventSource = 'live',
+  ) {}
+
+  /** `seqNo` is the frame sequence id when the provider has one; otherwise the session counter. */
+  make(type: string, data: Record<string, unknown>, timing: { timestamp?: Date; ingestedAt?: Date; seqNo?: string } = {}): RawEnvelope {
+    this.counter += 1n;
+    const ingestedAt = (timing.ingestedAt ?? new Date()).toISOString();
+    return {
+      schemaVersion: RAW_ENVELOPE_SCHEMA_VERSION,
+      streamId: this.streamId,
+      sessionId: this.sessionId,
+      source: this.source,
+      type,
+      seqNo: timing.seqNo ?? this.counter.toString(),
+      timestamp: timing.timestamp?.toISOString() ?? ingestedAt,
+      ingestedAt,
+      data,
+    };
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Validators for the published contracts, compiled once with Ajv.
+ * Ajv picks the UnifiedEvent variant by its eventType discriminator, so errors
+ * speak about the variant the event claims to be.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { CaptureLineSchema, type CaptureLine } from './capture-line.ts';
+import { RawEnvelopeSchema, type RawEnvelope } from './raw-envelope.ts';
+import { UnifiedEventSchema, type UnifiedEvent } from './unified-event.ts';
+
+// ajv-formats is CommonJS; under ESM its callable sits on `default`.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+const ajv = new Ajv({ discriminator: true, allErrors: true, strict: true, allowUnionTypes: true });
+addFormats(ajv, ['date-time', 'uuid']);
+
+const unifiedEvent = ajv.compile<UnifiedEvent>(UnifiedEventSchema);
+const rawEnvelope = ajv.compile<RawEnvelope>(RawEnvelopeSchema);
+const captureLine = ajv.compile<CaptureLine>(CaptureLineSchema);
+
+function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    const where = e.instancePath === '' ? '(root)' : e.instancePath;
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` '${String(e.params.additionalProperty)}'`
+        : e.keyword === 'const'
+          ? ` ${JSON.stringify(e.params.allowedValue)}`
+          : '';
+    return `${where} ${e.message ?? e.keyword}${extra}`;
+  });
+}
+
+function run<T>(validate: ValidateFunction<T>, value: unknown): ValidationResult<T> {
+  return validate(value) ? { ok: true, value } : { ok: false, errors: describeErrors(validate.errors) };
+}
+
+export function validateUnifiedEvent(value: unknown): ValidationResult<UnifiedEvent> {
+  return run(unifiedEvent, value);
+}
+
+export function validateRawEnvelope(value: unknown): ValidationResult<RawEnvelope> {
+  return run(rawEnvelope, value);
+}
+
+export function validateCaptureLine(value: unknown): ValidationResult<CaptureLine> {
+  return run(captureLine, value);
+}

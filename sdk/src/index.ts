@@ -1,0 +1,9 @@
+/**
+ * @ttlp/sdk — what plugin authors import.
+ * Only dependency-free constants are runtime exports here, so plugin bundles stay small;
+ * schemas and validators live in `@ttlp/sdk/contract`.
+ */
+export * from './contract/constants.ts';
+export type { UnifiedEvent, UnifiedEventOf, PayloadOf, EventUser, EventSource } from './contract/unified-event.ts';
+export type { RawEnvelope } from './contract/raw-envelope.ts';
+export type { CaptureLine } from './contract/capture-line.ts';

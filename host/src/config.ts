@@ -4,9 +4,8 @@
  */
 import Type, { type Static } from 'typebox';
 import { Ajv } from 'ajv';
+import { LOG_FORMATS, LOG_LEVELS } from './log.ts';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 
 export const HostConfigSchema = Type.Object(
   {

@@ -1,8 +1,9 @@
-/** The `ttlp` command line: parses arguments and calls the modules that do the work. */
+/**
+ * The `ttlp` command line: parses arguments and calls the modules that do the work.
+ * Command modules load only when their command runs, so `--help` answers quickly.
+ */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, LOG_FORMATS, LOG_LEVELS } from '../config.ts';
-import { runNormalize } from './normalize-command.ts';
-import { runStart } from './start-command.ts';
+import { LOG_FORMATS, LOG_LEVELS } from '../log.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Exit code for misuse: bad flags or configuration. */
@@ -42,6 +43,7 @@ function buildProgram(run: (code: number) => void): Command {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
+        const { runStart } = await import('./start-command.ts');
         run(await runStart(flags, { env: process.env, signal: controller.signal }));
       } finally {
         process.off('SIGINT', stop);
@@ -63,13 +65,23 @@ function buildProgram(run: (code: number) => void): Command {
       '\nRejected lines go to stderr as "line N: CODE message".\nExample:\n  cat capture.ndjson | ttlp normalize --stats > events.ndjson',
     )
     .action(async (options) => {
+      const { runNormalize } = await import('./normalize-command.ts');
       run(await runNormalize(options, { input: process.stdin, output: process.stdout, errors: process.stderr }));
     });
 
   return program;
 }
 
+/** A closed pipe (`ttlp normalize | head`) ends the command quietly, as Unix tools do. */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedPipe(process.stdout);
   let code = 0;
   const program = buildProgram((result) => {
     code = result;
@@ -83,10 +95,6 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
-    if (error instanceof ConfigError) {
-      process.stderr.write(`ttlp: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
     throw error;
   }
 }

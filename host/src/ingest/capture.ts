@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
-import { deserializeMessage } from 'tiktok-live-connector';
+import { InvalidSchemaNameError, deserializeMessage } from 'tiktok-live-connector';
 import type { EventSource, RawEnvelope } from '@ttlp/sdk';
 import { validateCaptureLine } from '@ttlp/sdk/contract';
 import { EnvelopeFactory, toJsonSafe } from './envelope.ts';
@@ -49,8 +49,7 @@ export function decodeCaptureLine(value: unknown, line?: number): DecodeResult {
   try {
     decoded = deserializeMessage(type as Parameters<typeof deserializeMessage>[0], Buffer.from(proto, 'base64'));
   } catch (error) {
-    const name = error instanceof Error ? error.name : 'Error';
-    const reason = name === 'InvalidSchemaNameError' ? `the connector has no schema for ${type}` : `the bytes do not decode as ${type}`;
+    const reason = error instanceof InvalidSchemaNameError ? `the connector has no schema for ${type}` : `the bytes do not decode as ${type}`;
     return { ok: false, rejection: { code: 'CAPTURE_DECODE_FAILED', message: reason, line } };
   }
   return { ok: true, message: { type, data: toJsonSafe(decoded) as Record<string, unknown>, receivedAt: new Date(ts) } };
@@ -171,7 +170,11 @@ export interface CaptureProviderOptions {
   lifecycle?: boolean;
   /** Lines that cannot be decoded; the pipeline sends them to the dead-letter stream. */
   onRejected?: (rejection: IngestRejection) => void;
+  /** Waits between messages when pacing; rejects when the signal aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
+
+const abortableSleep = (ms: number, signal?: AbortSignal) => sleep(ms, undefined, { signal });
 
 /** Plays a capture v1 file as one session. */
 export class CaptureProvider implements IngestProvider {
@@ -203,9 +206,10 @@ export class CaptureProvider implements IngestProvider {
       const at = decoded.message.receivedAt.getTime();
       if (this.options.speed !== undefined && previous !== undefined && at > previous) {
         try {
-          await sleep((at - previous) / this.options.speed, undefined, { signal });
-        } catch {
-          return; // aborted while pacing
+          await (this.options.sleep ?? abortableSleep)((at - previous) / this.options.speed, signal);
+        } catch (error) {
+          if (signal?.aborted) return;
+          throw error;
         }
       }
       previous = at;

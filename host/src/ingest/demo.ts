@@ -137,7 +137,7 @@ const GIFTS: readonly GiftSpec[] = [
   { id: 5658, name: 'Perfume', diamondCount: 20, type: 1, weight: 8, maxRepeat: 6 },
   { id: 5879, name: 'Doughnut', diamondCount: 30, type: 1, weight: 6, maxRepeat: 5 },
   { id: 5660, name: 'Hand Heart', diamondCount: 100, type: 1, weight: 4, maxRepeat: 4 },
-  { id: 11046, name: 'Galaxy', diamondCount: 1000, type: 2, weight: 1.5, maxRepeat: 1 },
+  { id: 11046, name: 'Galaxy', diamondCount: 1000, type: 2, weight: 4, maxRepeat: 1 },
   { id: 6369, name: 'Lion', diamondCount: 29999, type: 2, weight: 0.05, maxRepeat: 1 },
 ];
 

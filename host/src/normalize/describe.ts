@@ -10,7 +10,7 @@ export function describeEvent(event: UnifiedEvent): string {
       const gift = event.payload;
       if (!gift) return `${who} sent a gift`;
       const state = gift.streakActive ? ' (streak running)' : gift.streakEnd ? ' (streak ended)' : '';
-      return `${who} sent ${gift.giftName} ×${gift.giftCount} = ${gift.coins} coins${state}`;
+      return `${who} sent ${gift.giftName} ×${gift.giftCount} = ${gift.coins} ${gift.coins === 1 ? 'coin' : 'coins'}${state}`;
     }
     case 'LIKE':
       return `${who} liked ×${event.payload?.likeCount ?? 0} (total ${event.payload?.totalLikeCount ?? '?'})`;

@@ -1,0 +1,190 @@
+/** The `ttlp` command as a user runs it: a real process, stdin, stdout, stderr and exit codes. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
+import { captureFiles, capturesDir, captureLines, readmeFacts, repoRoot } from '../test-support/captures.ts';
+import { runNormalize, type NormalizeCommandOptions } from './normalize-command.ts';
+
+const bin = path.join(repoRoot, 'host/bin/ttlp.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function ttlp(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+async function normalizeInProcess(input: string, options: NormalizeCommandOptions = {}) {
+  const output = new PassThrough();
+  const errors = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  output.on('data', (chunk) => (stdout += chunk));
+  errors.on('data', (chunk) => (stderr += chunk));
+  const code = await runNormalize(options, { input: PassThroughFrom(input), output, errors });
+  return { code, events: stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as UnifiedEvent), stderr };
+}
+
+function PassThroughFrom(text: string): PassThrough {
+  const stream = new PassThrough();
+  stream.end(text);
+  return stream;
+}
+
+const allCaptures = () => captureFiles().map((file) => readFileSync(path.join(capturesDir(), file), 'utf8')).join('');
+
+/** Distinct (type, msgId) pairs of capture text, decoded independently of the normalizer's code path. */
+function distinctMessages(events: UnifiedEvent[]): number {
+  return new Set(events.map((e) => `${e.rawType}:${e.seqNo}`)).size;
+}
+
+describe('ttlp normalize', () => {
+  it('turns every line of every shared capture into one schema-valid event (real process)', async () => {
+    const input = allCaptures();
+    const run = await ttlp(['normalize', '--stats'], input);
+    expect(run.code, run.stderr).toBe(0);
+    const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as UnifiedEvent);
+    expect(events).toHaveLength(input.trim().split('\n').length);
+    for (const event of events) expect(validateUnifiedEvent(event).ok).toBe(true);
+    // One session over all files: an eventId per distinct TikTok message (type + msgId).
+    const eventIds = new Set(events.map((e) => e.eventId));
+    expect(eventIds.size).toBe(distinctMessages(events));
+    const stats = JSON.parse(run.stderr.trim().split('\n').at(-1)!);
+    expect(stats).toMatchObject({ read: events.length, events: events.length, rejected: 0 });
+    expect(Object.values(stats.byType as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(events.length);
+  });
+
+  it.each(captureFiles())('%s: distinct eventIds match the README', async (file) => {
+    const { code, events } = await normalizeInProcess(captureLines(file).join('\n'));
+    expect(code).toBe(0);
+    const facts = readmeFacts()[file]!;
+    expect(events).toHaveLength(facts.lines);
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(facts.distinct);
+  });
+
+  it('uses the given session id and stream id', async () => {
+    const sessionId = '6f1c2b1e-9a55-4d8e-8a36-0c1f6a1f7b10';
+    const { events } = await normalizeInProcess(captureLines('jw.capture.ndjson').join('\n'), { sessionId, streamId: '99' });
+    expect(events.every((e) => e.sessionId === sessionId && e.streamId === '99')).toBe(true);
+  });
+
+  it('accepts raw.v1 envelopes as well as capture lines', async () => {
+    const { events: fromCapture } = await normalizeInProcess(captureLines('singles.capture.ndjson').join('\n'));
+    const envelope = {
+      schemaVersion: 'raw.v1',
+      streamId: '1',
+      sessionId: fromCapture[0]!.sessionId,
+      source: 'replay',
+      type: 'connected',
+      seqNo: '1',
+      timestamp: '2023-08-22T17:16:44.212Z',
+      ingestedAt: '2023-08-22T17:16:44.212Z',
+      data: { roomId: '1', provider: 'capture' },
+    };
+    const { code, events } = await normalizeInProcess(JSON.stringify(envelope));
+    expect(code).toBe(0);
+    expect(events).toEqual([expect.objectContaining({ eventType: 'CONNECTED', source: 'replay', streamId: '1' })]);
+  });
+
+  it('reports a rejected line with its number and code, and stops with exit 1', async () => {
+    const [first, second] = captureLines('jw.capture.ndjson');
+    const run = await ttlp(['normalize'], [first, '{"broken": ', second].join('\n'));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('line 2: INPUT_NOT_JSON');
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--keep-going reports every rejected line, normalizes the rest and exits 0', async () => {
+    const [first, second] = captureLines('jw.capture.ndjson');
+    const badEnvelope = JSON.stringify({ schemaVersion: 'raw.v1', type: 'WebcastChatMessage' });
+    const { code, events, stderr } = await normalizeInProcess([first, 'nope', badEnvelope, '', second].join('\n'), { keepGoing: true });
+    expect(code).toBe(0);
+    expect(events).toHaveLength(2);
+    expect(stderr).toMatch(/^line 2: INPUT_NOT_JSON /m);
+    expect(stderr).toMatch(/^line 3: NORMALIZE_BAD_ENVELOPE /m);
+  });
+
+  it('rejects a bad --session-id with a clear message and exit 2', async () => {
+    const run = await ttlp(['normalize', '--session-id', 'abc']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('must be a UUID');
+  });
+});
+
+describe('ttlp help and misuse', () => {
+  it.each([[['--help']], [['normalize', '--help']], [['start', '--help']]])('%j prints usage and exits 0', async (args) => {
+    const run = await ttlp(args);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: ttlp');
+  });
+
+  it('an unknown command exits 2 and says so', async () => {
+    const run = await ttlp(['frobnicate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('no command prints usage on stderr and exits 2', async () => {
+    const run = await ttlp([]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Usage: ttlp');
+  });
+});
+
+describe('ttlp start', () => {
+  it('runs the demo through the normalizer, logs events as JSON, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [bin, 'start', '--log-format', 'json', '--demo-rate', '200', '--demo-seed', '11'], { stdio: 'pipe' });
+    const lines: Array<Record<string, unknown>> = [];
+    let buffer = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const enoughEvents = new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk) => {
+        buffer += chunk;
+        const complete = buffer.split('\n');
+        buffer = complete.pop()!;
+        for (const line of complete) lines.push(JSON.parse(line));
+        if (lines.filter((l) => l.eventType).length >= 60) resolve();
+      });
+    });
+    await enoughEvents;
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    expect(lines[0]!.msg).toContain('demo provider');
+    const events = lines.filter((l) => l.eventType);
+    expect(events[0]!.eventType).toBe('CONNECTED');
+    expect(new Set(events.map((e) => e.eventType)).size).toBeGreaterThanOrEqual(4);
+    expect(events.every((e) => typeof e.eventId === 'string' && /^[0-9a-f]{64}$/.test(e.eventId as string))).toBe(true);
+    expect(lines.some((l) => l.level === 40)).toBe(false);
+    expect(lines.at(-1)!.msg).toBe('ttlp host stopped');
+  });
+
+  it('refuses to follow a TikTok user in this version, with exit 2', async () => {
+    const run = await ttlp(['start', '--user', '@somebody', '--log-format', 'json']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('direct provider');
+  });
+
+  it('lists every configuration problem and exits 2', async () => {
+    const run = await ttlp(['start'], '', { DEMO_RATE: 'fast', LOG_LEVEL: 'loud' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('DEMO_RATE / --demo-rate: must be number');
+    expect(run.stderr).toContain('LOG_LEVEL / --log-level');
+  });
+});

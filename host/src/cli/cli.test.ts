@@ -1,6 +1,7 @@
 /** The `ttlp` command as a user runs it: a real process, stdin, stdout, stderr and exit codes. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import { captureFiles, capturesDir, captureLines, readmeFacts, repoRoot } from '
 import { runNormalize, type NormalizeCommandOptions } from './normalize-command.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');
+/** Commands run in an empty folder, so a developer's own .env cannot change what they do. */
+const cwd = mkdtempSync(path.join(tmpdir(), 'ttlp-cli-'));
 
 interface Run {
   code: number | null;
@@ -18,7 +21,7 @@ interface Run {
 
 function ttlp(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -148,7 +151,7 @@ describe('ttlp help and misuse', () => {
 
 describe('ttlp start', () => {
   it('runs the demo through the normalizer, logs events as JSON, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [bin, 'start', '--log-format', 'json', '--demo-rate', '200', '--demo-seed', '11'], { stdio: 'pipe' });
+    const child = spawn(process.execPath, [bin, 'start', '--log-format', 'json', '--demo-rate', '200', '--demo-seed', '11'], { cwd, stdio: 'pipe' });
     const lines: Array<Record<string, unknown>> = [];
     let buffer = '';
     let stderr = '';
@@ -179,6 +182,21 @@ describe('ttlp start', () => {
     const run = await ttlp(['start', '--user', '@somebody', '--log-format', 'json']);
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('direct provider');
+  });
+
+  it('reads .env from the working directory, below the real environment', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ttlp-env-'));
+    writeFileSync(path.join(dir, '.env'), 'TIKTOK_USERNAME=from_dotenv\nLOG_FORMAT=json\nLOG_LEVEL=silent\n');
+    const run = await new Promise<Run>((resolve) => {
+      const { TIKTOK_USERNAME: _user, ...env } = process.env;
+      const child = spawn(process.execPath, [bin, 'start'], { cwd: dir, stdio: 'pipe', env: { ...env, LOG_LEVEL: 'error' } });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+    });
+    expect(run.code).toBe(2);
+    // The user came from .env; the log level from the environment (with .env's "silent" nothing would show).
+    expect(JSON.parse(run.stdout.trim())).toMatchObject({ level: 50, users: ['from_dotenv'] });
   });
 
   it('lists every configuration problem and exits 2', async () => {

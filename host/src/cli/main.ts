@@ -2,6 +2,7 @@
  * The `ttlp` command line: parses arguments and calls the modules that do the work.
  * Command modules load only when their command runs, so `--help` answers quickly.
  */
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.ts';
 
@@ -20,6 +21,11 @@ function roomId(value: string): string {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A `.env` file in the working directory fills in variables the environment does not set. */
+function loadDotEnv(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+}
 
 function buildProgram(run: (code: number) => void): Command {
   const program = new Command('ttlp')
@@ -43,6 +49,7 @@ function buildProgram(run: (code: number) => void): Command {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
+        loadDotEnv();
         const { runStart } = await import('./start-command.ts');
         run(await runStart(flags, { env: process.env, signal: controller.signal }));
       } finally {

@@ -4,13 +4,12 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { InvalidSchemaNameError, deserializeMessage } from 'tiktok-live-connector';
 import type { EventSource, RawEnvelope } from '@ttlp/sdk';
 import { validateCaptureLine } from '@ttlp/sdk/contract';
 import { EnvelopeFactory, toJsonSafe } from './envelope.ts';
-import type { IngestProvider } from './provider.ts';
+import { abortableSleep, pause, type IngestProvider, type Sleep } from './provider.ts';
 
 export type IngestRejectionCode = 'INPUT_NOT_JSON' | 'CAPTURE_BAD_LINE' | 'CAPTURE_DECODE_FAILED' | 'INPUT_TOO_LARGE';
 
@@ -170,11 +169,9 @@ export interface CaptureProviderOptions {
   lifecycle?: boolean;
   /** Lines that cannot be decoded; the pipeline sends them to the dead-letter stream. */
   onRejected?: (rejection: IngestRejection) => void;
-  /** Waits between messages when pacing; rejects when the signal aborts. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Waits between messages when pacing. */
+  sleep?: Sleep;
 }
-
-const abortableSleep = (ms: number, signal?: AbortSignal) => sleep(ms, undefined, { signal });
 
 /** Plays a capture v1 file as one session. */
 export class CaptureProvider implements IngestProvider {
@@ -205,12 +202,7 @@ export class CaptureProvider implements IngestProvider {
       }
       const at = decoded.message.receivedAt.getTime();
       if (this.options.speed !== undefined && previous !== undefined && at > previous) {
-        try {
-          await (this.options.sleep ?? abortableSleep)((at - previous) / this.options.speed, signal);
-        } catch (error) {
-          if (signal?.aborted) return;
-          throw error;
-        }
+        if (!(await pause(this.options.sleep ?? abortableSleep, (at - previous) / this.options.speed, signal))) return;
       }
       previous = at;
       yield* session.accept(decoded.message);

@@ -5,10 +5,9 @@
  * maps them, and a seed makes a session repeatable.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { RawEnvelope } from '@ttlp/sdk';
 import { EnvelopeFactory } from './envelope.ts';
-import type { IngestProvider } from './provider.ts';
+import { abortableSleep, pause, type IngestProvider, type Sleep } from './provider.ts';
 
 export interface DemoProviderOptions {
   /** Seed of the session (0 … 2^32 − 1); the same seed and clock give the same messages. Default: random. */
@@ -22,8 +21,8 @@ export interface DemoProviderOptions {
   streamId?: string;
   /** Clock in ms. Default Date.now. */
   now?: () => number;
-  /** Waits between messages; must settle (resolve or reject) when `signal` aborts. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Waits between messages. */
+  sleep?: Sleep;
 }
 
 export interface DemoMessage {
@@ -215,7 +214,7 @@ export class DemoSession {
   }
 
   /** The pause before the next message: `interval` on average, with jitter. */
-  pause(interval: number): number {
+  nextGap(interval: number): number {
     return interval * (0.5 + this.random.next());
   }
 
@@ -452,7 +451,7 @@ export class DemoProvider implements IngestProvider {
   private readonly rate: number;
   private readonly limit: number;
   private readonly now: () => number;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly sleep: Sleep;
 
   constructor(options: DemoProviderOptions = {}) {
     const { seed = randomInt(MAX_SEED + 1), rate = DEFAULT_RATE, limit = Infinity } = options;
@@ -468,7 +467,7 @@ export class DemoProvider implements IngestProvider {
     this.sessionId = options.sessionId ?? randomUUID();
     this.streamId = options.streamId ?? demoRoomId(seed);
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
+    this.sleep = options.sleep ?? abortableSleep;
   }
 
   /** Each call plays the session from its seed again. Aborting ends it without a closing envelope. */
@@ -480,14 +479,7 @@ export class DemoProvider implements IngestProvider {
     yield factory.make('connected', { roomId: this.streamId, isConnected: true, provider: this.name }, at(this.now()));
     const interval = 1000 / this.rate;
     for (let sent = 0; sent < this.limit; sent += 1) {
-      if (signal?.aborted) return;
-      try {
-        await this.sleep(session.pause(interval), signal);
-      } catch (error) {
-        if (signal?.aborted) return;
-        throw error;
-      }
-      if (signal?.aborted) return;
+      if (signal?.aborted || !(await pause(this.sleep, session.nextGap(interval), signal))) return;
       const time = this.now();
       const message = session.next(time);
       yield factory.make(message.type, message.data, at(time));

@@ -2,10 +2,11 @@
  * The `ttlp` command line: parses arguments and calls the modules that do the work.
  * Command modules load only when their command runs, so `--help` answers quickly.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.ts';
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Exit code for misuse: bad flags or configuration. */
 const EXIT_USAGE = 2;
@@ -30,7 +31,7 @@ function loadDotEnv(): void {
 function buildProgram(run: (code: number) => void): Command {
   const program = new Command('ttlp')
     .description('tiktok-live-platform: a self-hosted stream-overlay and plugin host for TikTok LIVE')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

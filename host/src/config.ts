@@ -1,36 +1,82 @@
 /**
  * Host configuration: environment variables and command-line flags, validated once at
- * start with every problem listed, typed afterwards. `.env.example` documents each one.
+ * start with every problem listed, typed afterwards. `.env.example` documents each one;
+ * every command reads the same variables with the same meaning.
  */
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import { Ajv } from 'ajv';
 import { LOG_FORMATS, LOG_LEVELS } from './log.ts';
 
+const PositiveInt = (maximum: number) => Type.Integer({ minimum: 1, maximum });
+
+/** Each setting: its environment variable, the flag that overrides it, its schema and default. */
+const SETTINGS = {
+  logLevel: { env: 'LOG_LEVEL', flag: '--log-level', schema: Type.Enum(LOG_LEVELS), default: 'info' },
+  logFormat: { env: 'LOG_FORMAT', flag: '--log-format', schema: Type.Enum(LOG_FORMATS), default: 'auto' },
+  /** TikTok users to follow (without @), comma-separated in the environment; none = demo provider. */
+  tiktokUsers: {
+    env: 'TIKTOK_USERNAME',
+    flag: '--user',
+    schema: Type.Array(Type.String({ pattern: '^[A-Za-z0-9._]{1,64}$' }), { maxItems: 32 }),
+    default: [],
+  },
+  demoRate: { env: 'DEMO_RATE', flag: '--demo-rate', schema: Type.Number({ exclusiveMinimum: 0, maximum: 1000 }), default: 4 },
+  demoSeed: { env: 'DEMO_SEED', flag: '--demo-seed', schema: Type.Integer({ minimum: 0, maximum: 4294967295 }), default: undefined },
+  /** Keep stacks in ERROR events and logs (never in production). */
+  debug: { env: 'TTLP_DEBUG', flag: '--debug', schema: Type.Boolean(), default: false },
+  /** Embedded storage (PGlite) and other local state live here. */
+  dataDir: { env: 'DATA_DIR', flag: '--data-dir', schema: Type.String({ minLength: 1 }), default: './data' },
+  /** PostgreSQL instead of the embedded PGlite. */
+  databaseUrl: { env: 'DATABASE_URL', flag: undefined, schema: Type.String({ pattern: '^postgres(ql)?://' }), default: undefined },
+  /** Redis Streams instead of the in-process bus. */
+  redisUrl: { env: 'REDIS_URL', flag: undefined, schema: Type.String({ pattern: '^rediss?://' }), default: undefined },
+  redisPrefix: { env: 'REDIS_PREFIX', flag: undefined, schema: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), default: 'ttlp:' },
+  /** Approximate length bound of every bus stream. */
+  busMaxLen: { env: 'BUS_MAXLEN', flag: undefined, schema: PositiveInt(100_000_000), default: 1_000_000 },
+  /** Deliveries before an entry goes to the dead-letter stream. */
+  busMaxDeliveries: { env: 'BUS_MAX_DELIVERIES', flag: undefined, schema: PositiveInt(100), default: 5 },
+  /** Pending entries idle this long are claimed by another consumer. */
+  busClaimIdleMs: { env: 'BUS_CLAIM_IDLE_MS', flag: undefined, schema: PositiveInt(3_600_000), default: 30_000 },
+  /** Events per storage batch (one round trip each). */
+  storeBatchSize: { env: 'STORE_BATCH_SIZE', flag: undefined, schema: PositiveInt(10_000), default: 500 },
+} as const satisfies Record<string, { env: string; flag: string | undefined; schema: TSchema; default: unknown }>;
+
+type SettingKey = keyof typeof SETTINGS;
 
 export const HostConfigSchema = Type.Object(
   {
-    logLevel: Type.Enum(LOG_LEVELS),
-    logFormat: Type.Enum(LOG_FORMATS),
-    /** TikTok users to follow (without @); empty = demo provider. */
-    tiktokUsers: Type.Array(Type.String({ pattern: '^[A-Za-z0-9._]{1,64}$' }), { maxItems: 32 }),
-    demoRate: Type.Number({ exclusiveMinimum: 0, maximum: 1000 }),
-    demoSeed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
-    /** Keep stacks in ERROR events and logs (never in production). */
-    debug: Type.Boolean(),
+    logLevel: SETTINGS.logLevel.schema,
+    logFormat: SETTINGS.logFormat.schema,
+    tiktokUsers: SETTINGS.tiktokUsers.schema,
+    demoRate: SETTINGS.demoRate.schema,
+    demoSeed: Type.Optional(SETTINGS.demoSeed.schema),
+    debug: SETTINGS.debug.schema,
+    dataDir: SETTINGS.dataDir.schema,
+    databaseUrl: Type.Optional(SETTINGS.databaseUrl.schema),
+    redisUrl: Type.Optional(SETTINGS.redisUrl.schema),
+    redisPrefix: SETTINGS.redisPrefix.schema,
+    busMaxLen: SETTINGS.busMaxLen.schema,
+    busMaxDeliveries: SETTINGS.busMaxDeliveries.schema,
+    busClaimIdleMs: SETTINGS.busClaimIdleMs.schema,
+    storeBatchSize: SETTINGS.storeBatchSize.schema,
   },
   { additionalProperties: false },
 );
 
 export type HostConfig = Static<typeof HostConfigSchema>;
 
-/** The flags `ttlp start` accepts that override environment variables. */
-export interface StartFlags {
+/** The environment variables the host reads, for documentation and deployment checks. */
+export const CONFIG_ENV_VARIABLES: readonly string[] = Object.values(SETTINGS).map((setting) => setting.env);
+
+/** Command-line flags that override environment variables (strings as commander gives them). */
+export interface ConfigFlags {
   user?: string[];
   logLevel?: string;
   logFormat?: string;
   demoRate?: string;
   demoSeed?: string;
   debug?: boolean;
+  dataDir?: string;
 }
 
 export class ConfigError extends Error {
@@ -41,39 +87,43 @@ export class ConfigError extends Error {
   }
 }
 
-/** Where each config key comes from, for error messages people can act on. */
-const ORIGIN: Record<keyof HostConfig, string> = {
-  logLevel: 'LOG_LEVEL / --log-level',
-  logFormat: 'LOG_FORMAT / --log-format',
-  tiktokUsers: 'TIKTOK_USERNAME / --user',
-  demoRate: 'DEMO_RATE / --demo-rate',
-  demoSeed: 'DEMO_SEED / --demo-seed',
-  debug: 'TTLP_DEBUG / --debug',
-};
-
 const ajv = new Ajv({ allErrors: true, coerceTypes: true, strict: true, allowUnionTypes: true });
 const check = ajv.compile<HostConfig>(HostConfigSchema);
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
 const stripAt = (user: string) => user.trim().replace(/^@/, '');
+const truthy = (value: string) => ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 
-export function loadConfig(env: NodeJS.ProcessEnv, flags: StartFlags = {}): HostConfig {
-  const users = flags.user?.length ? flags.user : (nonEmpty(env.TIKTOK_USERNAME)?.split(',') ?? []);
-  const candidate: Record<string, unknown> = {
-    logLevel: flags.logLevel ?? nonEmpty(env.LOG_LEVEL) ?? 'info',
-    logFormat: flags.logFormat ?? nonEmpty(env.LOG_FORMAT) ?? 'auto',
-    tiktokUsers: users.map(stripAt).filter((user) => user !== ''),
-    demoRate: flags.demoRate ?? nonEmpty(env.DEMO_RATE) ?? 4,
-    debug: flags.debug ?? ['1', 'true', 'yes'].includes((env.TTLP_DEBUG ?? '').toLowerCase()),
+function origin(key: SettingKey): string {
+  const { env, flag } = SETTINGS[key];
+  return flag ? `${env} / ${flag}` : env;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): HostConfig {
+  const fromFlags: Partial<Record<SettingKey, unknown>> = {
+    logLevel: flags.logLevel,
+    logFormat: flags.logFormat,
+    tiktokUsers: flags.user?.length ? flags.user : undefined,
+    demoRate: flags.demoRate,
+    demoSeed: flags.demoSeed,
+    debug: flags.debug,
+    dataDir: flags.dataDir,
   };
-  const seed = flags.demoSeed ?? nonEmpty(env.DEMO_SEED);
-  if (seed !== undefined) candidate.demoSeed = seed;
+  const candidate: Record<string, unknown> = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const setting = SETTINGS[key];
+    const fromEnv = nonEmpty(env[setting.env]);
+    let value = fromFlags[key] ?? fromEnv ?? setting.default;
+    if (key === 'tiktokUsers' && typeof value === 'string') value = value.split(',');
+    if (key === 'tiktokUsers') value = (value as string[]).map(stripAt).filter((user) => user !== '');
+    if (key === 'debug' && typeof value === 'string') value = truthy(value);
+    if (value !== undefined) candidate[key] = value;
+  }
   if (check(candidate)) return candidate;
   const problems = (check.errors ?? []).map((error) => {
-    const key = error.instancePath.split('/')[1] as keyof HostConfig | undefined;
-    const origin = key ? ORIGIN[key] : 'configuration';
+    const key = error.instancePath.split('/')[1] as SettingKey | undefined;
     const allowed = error.keyword === 'enum' ? ` (${(error.params.allowedValues as string[]).join(', ')})` : '';
-    return `${origin}: ${error.message ?? error.keyword}${allowed}`;
+    return `${key ? origin(key) : 'configuration'}: ${error.message ?? error.keyword}${allowed}`;
   });
   throw new ConfigError([...new Set(problems)]);
 }

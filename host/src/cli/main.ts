@@ -5,11 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.ts';
+import { CommandError, EXIT_FAILURE, EXIT_USAGE } from './errors.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Exit code for misuse: bad flags or configuration. */
-const EXIT_USAGE = 2;
 
 function uuid(value: string): string {
   if (!UUID.test(value)) throw new InvalidArgumentError('must be a UUID such as 3b241101-e2bb-4255-8caf-4136c566a962');
@@ -21,7 +20,32 @@ function roomId(value: string): string {
   return value;
 }
 
+function positiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed > 0) || !Number.isFinite(parsed)) throw new InvalidArgumentError('must be a positive number');
+  return parsed;
+}
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const BACKENDS_HELP = `
+Storage and bus: the embedded PGlite database in DATA_DIR and an in-process bus by default;
+DATABASE_URL=postgres://… and REDIS_URL=redis://… switch to PostgreSQL and Redis Streams.`;
+
+/** Runs a command with a signal that aborts on Ctrl+C / SIGTERM, after reading .env. */
+async function withStopSignal(command: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    loadDotEnv();
+    await command(controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
 
 /** A `.env` file in the working directory fills in variables the environment does not set. */
 function loadDotEnv(): void {
@@ -44,19 +68,63 @@ function buildProgram(run: (code: number) => void): Command {
     .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL, default info)').choices(LOG_LEVELS))
     .addOption(new Option('--log-format <format>', 'log format (env LOG_FORMAT, default auto: pretty on a terminal)').choices(LOG_FORMATS))
     .option('--debug', 'keep error stacks in ERROR events and logs (env TTLP_DEBUG)')
-    .action(async (flags) => {
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        loadDotEnv();
+    .option('--data-dir <dir>', 'where the embedded database keeps its files (env DATA_DIR, default ./data)')
+    .option('--no-ingest', 'run only the pipeline stages, no provider (extra hosts sharing Redis and PostgreSQL)')
+    .addHelpText('after', BACKENDS_HELP)
+    .action(async (flags) =>
+      withStopSignal(async (signal) => {
         const { runStart } = await import('./start-command.ts');
-        run(await runStart(flags, { env: process.env, signal: controller.signal }));
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+        run(await runStart(flags, { env: process.env, signal }));
+      }),
+    );
+
+  program
+    .command('import')
+    .description('run a capture v1 file through the whole pipeline as a new session and print a summary')
+    .argument('<capture>', 'capture v1 NDJSON file')
+    .option('--json', 'print the summary as one JSON object on the last line of stdout')
+    .option('--stream-id <roomId>', 'room id of the stream (default: the room most capture messages belong to)', roomId)
+    .option('--data-dir <dir>', 'where the embedded database keeps its files (env DATA_DIR, default ./data)')
+    .addOption(new Option('--log-level <level>', 'log level for messages on stderr (env LOG_LEVEL, default info)').choices(LOG_LEVELS))
+    .addHelpText('after', BACKENDS_HELP)
+    .action(async (file, options) =>
+      withStopSignal(async (signal) => {
+        const { runImport, formatImportSummary } = await import('./import-command.ts');
+        const summary = await runImport(file, options, { env: process.env, signal });
+        process.stdout.write(`${options.json ? JSON.stringify(summary) : formatImportSummary(summary)}\n`);
+        run(0);
+      }),
+    );
+
+  program
+    .command('replay')
+    .description('re-publish a stored session as a new session (source "replay", new eventIds, original order)')
+    .argument('<sessionId>', 'id of the stored session', uuid)
+    .option('--speed <n>', 'pace by the original timing, N times as fast (default: as fast as possible)', positiveNumber)
+    .option('--json', 'print the summary as one JSON object on the last line of stdout')
+    .option('--data-dir <dir>', 'where the embedded database keeps its files (env DATA_DIR, default ./data)')
+    .addOption(new Option('--log-level <level>', 'log level for messages on stderr (env LOG_LEVEL, default info)').choices(LOG_LEVELS))
+    .addHelpText('after', BACKENDS_HELP)
+    .action(async (sessionId, options) =>
+      withStopSignal(async (signal) => {
+        const { runReplay, formatReplaySummary } = await import('./replay-command.ts');
+        const summary = await runReplay(sessionId, options, { env: process.env, signal });
+        process.stdout.write(`${options.json ? JSON.stringify(summary) : formatReplaySummary(summary)}\n`);
+        run(0);
+      }),
+    );
+
+  program
+    .command('health')
+    .description('check that the configured storage and bus are reachable; prints JSON, exits 1 when not')
+    .option('--data-dir <dir>', 'the embedded database folder to check (env DATA_DIR, default ./data)')
+    .addHelpText('after', BACKENDS_HELP)
+    .action(async (options) => {
+      loadDotEnv();
+      const { runHealth } = await import('./health-command.ts');
+      const report = await runHealth(options, process.env);
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      run(report.ok ? 0 : EXIT_FAILURE);
     });
 
   program
@@ -103,6 +171,10 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (error instanceof CommandError) {
+      process.stderr.write(`ttlp: ${error.message}\n`);
+      return error.exitCode;
+    }
     throw error;
   }
 }

@@ -1,13 +1,20 @@
 /**
- * `ttlp start`: runs the host. With no TikTok user the demo provider feeds the
- * pipeline, so a newcomer sees events flow at once.
+ * `ttlp start`: runs the host. With no TikTok user the demo provider feeds the pipeline,
+ * so a newcomer sees events flow (and get stored) at once.
  */
-import { ConfigError, loadConfig, type HostConfig, type StartFlags } from '../config.ts';
-import { createLogger, type Logger } from '../log.ts';
+import type { UnifiedEvent } from '@ttlp/sdk';
+import type { ConfigFlags } from '../config.ts';
+import type { Logger } from '../log.ts';
 import { DemoProvider } from '../ingest/demo.ts';
-import type { IngestProvider } from '../ingest/provider.ts';
-import { normalize } from '../normalize/index.ts';
 import { describeEvent } from '../normalize/describe.ts';
+import { redactUrl } from '../store/database.ts';
+import { EXIT_USAGE } from './errors.ts';
+import { configFrom, loggerFor, openPipeline } from './pipeline-command.ts';
+
+export interface StartFlags extends ConfigFlags {
+  /** false with --no-ingest: run only the pipeline stages (extra hosts sharing Redis and PostgreSQL). */
+  ingest?: boolean;
+}
 
 export interface StartContext {
   env: NodeJS.ProcessEnv;
@@ -15,50 +22,44 @@ export interface StartContext {
   stdout?: NodeJS.WritableStream;
 }
 
-function loggerFor(config: HostConfig, stdout?: NodeJS.WritableStream): Logger {
-  const pretty = config.logFormat === 'auto' ? undefined : config.logFormat === 'pretty';
-  return createLogger({ level: config.logLevel, pretty, destination: stdout });
-}
-
-async function pump(provider: IngestProvider, config: HostConfig, log: Logger, signal: AbortSignal): Promise<void> {
-  for await (const envelope of provider.envelopes(signal)) {
-    const result = normalize(envelope, { debug: config.debug });
-    if (result.ok) {
-      const { event } = result;
+function logStored(log: Logger) {
+  return (events: UnifiedEvent[]) => {
+    for (const event of events)
       log.info({ eventType: event.eventType, eventId: event.eventId, userId: event.user.userId }, `${event.eventType.padEnd(12)} ${describeEvent(event)}`);
-    } else {
-      const { code, message } = result.rejection;
-      log.warn({ rejection: result.rejection, envelopeType: envelope.type, seqNo: envelope.seqNo }, `rejected ${envelope.type}: ${code} ${message}`);
-    }
-  }
+  };
 }
 
-/** Exit code for a configuration the host cannot start with. */
-const EXIT_CONFIG = 2;
+const waitForAbort = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 
 export async function runStart(flags: StartFlags, context: StartContext): Promise<number> {
-  let config: HostConfig;
-  try {
-    config = loadConfig(context.env, flags);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`ttlp: ${error.message}\n`);
-    return EXIT_CONFIG;
-  }
+  const config = configFrom(context.env, flags);
   const log = loggerFor(config, context.stdout);
-  if (config.tiktokUsers.length > 0) {
+  if (config.tiktokUsers.length > 0 && flags.ingest !== false) {
     log.error(
       { users: config.tiktokUsers },
       'following a live TikTok user needs the direct provider, which this version does not include yet; run without --user / TIKTOK_USERNAME to start the demo',
     );
-    return EXIT_CONFIG;
+    return EXIT_USAGE;
   }
-  const provider = new DemoProvider({ seed: config.demoSeed, rate: config.demoRate });
-  log.info(
-    { provider: provider.name, sessionId: provider.sessionId, streamId: provider.streamId, rate: config.demoRate },
-    `ttlp host started with the demo provider (no TikTok user given): room ${provider.streamId}, session ${provider.sessionId}; press Ctrl+C to stop`,
-  );
-  await pump(provider, config, log, context.signal);
+  const pipeline = await openPipeline(config, log);
+  try {
+    pipeline.startStages({ onStored: logStored(log) });
+    const backends = `storage ${pipeline.store.driver} (${pipeline.store.location}), bus ${pipeline.bus.kind}${config.redisUrl ? ` (${redactUrl(config.redisUrl)})` : ''}`;
+    if (flags.ingest === false) {
+      log.info({ consumer: pipeline.consumer }, `ttlp host started without ingest (pipeline stages only): ${backends}; press Ctrl+C to stop`);
+      await waitForAbort(context.signal);
+    } else {
+      const provider = new DemoProvider({ seed: config.demoSeed, rate: config.demoRate });
+      log.info(
+        { provider: provider.name, sessionId: provider.sessionId, streamId: provider.streamId, rate: config.demoRate },
+        `ttlp host started with the demo provider (no TikTok user given): room ${provider.streamId}, session ${provider.sessionId}; ${backends}; press Ctrl+C to stop`,
+      );
+      await pipeline.ingest(provider, { type: 'live', provider: provider.name, meta: { seed: provider.seed } }, { signal: context.signal });
+    }
+  } finally {
+    await pipeline.close();
+  }
   log.info('ttlp host stopped');
   return 0;
 }

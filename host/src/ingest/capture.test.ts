@@ -31,8 +31,12 @@ describe('CaptureProvider', () => {
     expect(new Set(envelopes.map((e) => e.sessionId))).toEqual(new Set([provider.sessionId]));
     expect(new Set(envelopes.map((e) => e.streamId))).toEqual(new Set(['7045275306669072438']));
     expect(envelopes.map((e) => e.seqNo)).toEqual(envelopes.map((_, i) => String(i + 1)));
-    const types = captureLines('jw.capture.ndjson').map((line) => JSON.parse(line).type);
-    expect(envelopes.slice(1, -1).map((e) => e.type)).toEqual(types);
+    const records = captureLines('jw.capture.ndjson').map((line) => JSON.parse(line) as { type: string; ts: string });
+    expect(envelopes.slice(1, -1).map((e) => e.type)).toEqual(records.map((r) => r.type));
+    // Everything is stamped with the capture's own clock, so a replay keeps its timing.
+    expect(envelopes.slice(1, -1).map((e) => e.ingestedAt)).toEqual(records.map((r) => r.ts));
+    expect(envelopes[0]!.ingestedAt).toBe(records[0]!.ts);
+    expect(envelopes.at(-1)!.ingestedAt).toBe(records.at(-1)!.ts);
   });
 
   it('takes the room most messages belong to as the stream, not a co-host room seen first', async () => {

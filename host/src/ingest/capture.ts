@@ -89,6 +89,8 @@ export interface CaptureSessionOptions {
 export class CaptureSession {
   private factory: EnvelopeFactory | undefined;
   private pending: DecodedCapture[] = [];
+  /** The capture's clock: lifecycle envelopes are stamped with it, so replays keep its timing. */
+  private lastReceivedAt: Date | undefined;
 
   constructor(private readonly options: CaptureSessionOptions) {
     if (options.streamId !== undefined) this.factory = this.open(options.streamId);
@@ -100,6 +102,7 @@ export class CaptureSession {
 
   /** Envelopes ready to publish after this message (none while the stream id is still unknown). */
   accept(message: DecodedCapture): RawEnvelope[] {
+    this.lastReceivedAt = message.receivedAt;
     if (this.factory) return [this.envelope(this.factory, message)];
     this.pending.push(message);
     return this.pending.length < ROOM_VOTE_WINDOW ? [] : this.release(this.votedRoomId());
@@ -109,7 +112,7 @@ export class CaptureSession {
   finish(reason = 'end of capture'): RawEnvelope[] {
     const out = this.factory ? [] : this.release(this.votedRoomId());
     if (this.options.lifecycle && this.factory)
-      out.push(this.factory.make('disconnected', { reason, willReconnect: false, code: 'CAPTURE_END' }));
+      out.push(this.factory.make('disconnected', { reason, willReconnect: false, code: 'CAPTURE_END' }, this.captureTime(this.lastReceivedAt)));
     return out;
   }
 
@@ -133,13 +136,24 @@ export class CaptureSession {
     const factory = (this.factory = this.open(streamId));
     const out: RawEnvelope[] = [];
     if (this.options.lifecycle)
-      out.push(factory.make('connected', { roomId: streamId, isConnected: true, provider: this.options.provider ?? 'capture' }));
+      out.push(
+        factory.make(
+          'connected',
+          { roomId: streamId, isConnected: true, provider: this.options.provider ?? 'capture' },
+          this.captureTime(this.pending[0]?.receivedAt),
+        ),
+      );
     for (const message of this.pending.splice(0)) out.push(this.envelope(factory, message));
     return out;
   }
 
+  private captureTime(at: Date | undefined): { timestamp?: Date; ingestedAt?: Date } {
+    return at ? { timestamp: at, ingestedAt: at } : {};
+  }
+
   private envelope(factory: EnvelopeFactory, message: DecodedCapture): RawEnvelope {
-    return factory.make(message.type, message.data, { timestamp: message.receivedAt });
+    // The recorded receive time is when the message was ingested, also when the capture is imported later.
+    return factory.make(message.type, message.data, this.captureTime(message.receivedAt));
   }
 }
 

@@ -31,8 +31,8 @@ export class EnvelopeFactory {
     readonly source: EventSource = 'live',
   ) {}
 
-  /** `seqNo` is the frame sequence id when the provider has one; otherwise the session counter. */
-  make(type: string, data: Record<string, unknown>, timing: { timestamp?: Date; ingestedAt?: Date; seqNo?: string } = {}): RawEnvelope {
+  /** The next envelope of the session; `seqNo` is its receive order (D-013). */
+  make(type: string, data: Record<string, unknown>, timing: { timestamp?: Date; ingestedAt?: Date } = {}): RawEnvelope {
     this.counter += 1n;
     const ingestedAt = (timing.ingestedAt ?? new Date()).toISOString();
     return {
@@ -41,7 +41,7 @@ export class EnvelopeFactory {
       sessionId: this.sessionId,
       source: this.source,
       type,
-      seqNo: timing.seqNo ?? this.counter.toString(),
+      seqNo: this.counter.toString(),
       timestamp: timing.timestamp?.toISOString() ?? ingestedAt,
       ingestedAt,
       data,

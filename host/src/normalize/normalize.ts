@@ -83,6 +83,7 @@ export function normalize(input: unknown, options: NormalizeOptions = {}): Norma
       user: mapped.user,
       ingestedAt: envelope.ingestedAt,
       seqNo,
+      ingestSeq: envelope.seqNo,
       rawType,
       payload: mapped.payload,
     };

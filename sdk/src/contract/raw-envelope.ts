@@ -22,8 +22,8 @@ export const RawEnvelopeSchema = Type.Object(
       description: 'Webcast message name (WebcastGiftMessage) or lifecycle name (connected, disconnected, error)',
     }),
     seqNo: Type.String({
-      pattern: '^[0-9]{1,20}$',
-      description: 'Frame sequence id when the provider has one, else a per-session counter (D-013)',
+      pattern: '^[0-9]{1,18}$',
+      description: 'Per-session receive counter, from 1 (D-013); fits a PostgreSQL bigint',
     }),
     timestamp: Type.String({ format: 'date-time', description: 'When the message was created, as far as the provider knows' }),
     ingestedAt: Type.String({ format: 'date-time', description: 'When the provider received it' }),

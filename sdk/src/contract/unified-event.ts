@@ -192,6 +192,9 @@ function eventVariant<E extends EventType, P extends TSchema>(eventType: E, payl
       user: EventUserSchema,
       ingestedAt: Type.Optional(IsoTime('When the host received the message')),
       seqNo: Type.Optional(Type.String({ pattern: '^[0-9]{1,20}$', description: 'The seqNo hashed into eventId (D-013)' })),
+      ingestSeq: Type.Optional(
+        Type.String({ pattern: '^[0-9]{1,18}$', description: 'Receive order within the session (the raw envelope seqNo, D-017)' }),
+      ),
       rawType: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Webcast message name or lifecycle name' })),
       payload: Type.Optional(payload),
     },

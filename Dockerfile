@@ -1,0 +1,29 @@
+# The ttlp host. Build: docker build -t ttlp .   Run: see docker-compose.yml.
+
+# Dependencies, with the toolchain native modules need to compile.
+FROM node:20-bookworm-slim AS deps
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY sdk/package.json sdk/
+COPY host/package.json host/
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# The runtime image: sources run through tsx (no build step), as an unprivileged user.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    DATA_DIR=/data
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY sdk ./sdk
+COPY host ./host
+COPY drizzle ./drizzle
+COPY docs/contracts ./docs/contracts
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+ENTRYPOINT ["node", "host/bin/ttlp.js"]
+CMD ["start"]

@@ -1,0 +1,139 @@
+/**
+ * One host's view of the pipeline: the store, the bus, the consumer stages it runs, and
+ * the helpers commands use to feed it and to wait until what they fed is stored.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RawEnvelope, UnifiedEvent } from '@ttlp/sdk';
+import type { HostConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { createBus } from '../bus/index.ts';
+import type { Consumer, EventBus, StreamName } from '../bus/types.ts';
+import { openStore, type Store } from '../store/database.ts';
+import { startSession } from '../store/sessions.ts';
+import type { IngestProvider } from '../ingest/provider.ts';
+import { publishProvider, type PublishResult } from './publisher.ts';
+import { NORMALIZER_GROUP, STORAGE_GROUP, startNormalizer, startStorageWriter } from './stages.ts';
+
+export interface SessionInfo {
+  type: 'live' | 'replay';
+  provider: string;
+  meta?: Record<string, unknown>;
+}
+
+/** Unique per process, readable in XINFO CONSUMERS. */
+export function consumerName(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+export class Pipeline {
+  private readonly consumers: Consumer[] = [];
+  private readonly stopping = new AbortController();
+
+  private constructor(
+    readonly config: HostConfig,
+    readonly store: Store,
+    readonly bus: EventBus,
+    readonly consumer: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens (and migrates) the store and connects the bus the configuration names. */
+  static async open(config: HostConfig, log: Logger): Promise<Pipeline> {
+    const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      const consumer = consumerName();
+      const bus = createBus({
+        redisUrl: config.redisUrl,
+        prefix: config.redisPrefix,
+        maxLen: config.busMaxLen,
+        connectionName: `ttlp-${consumer}`,
+        onConnectionError: (error) => log.warn({ err: error.message }, 'Redis connection error; reconnecting'),
+      });
+      log.debug({ store: store.location, bus: bus.kind }, 'pipeline back-ends open');
+      return new Pipeline(config, store, bus, consumer, log);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** Runs the normalizer and the storage writer in this process. */
+  startStages(options: { onStored?: (events: UnifiedEvent[], inserted: number) => void } = {}): void {
+    const common = {
+      bus: this.bus,
+      consumer: this.consumer,
+      maxDeliveries: this.config.busMaxDeliveries,
+      claimIdleMs: this.config.busClaimIdleMs,
+      onError: (stage: string, error: unknown) =>
+        this.log.warn({ stage, err: error instanceof Error ? error.message : String(error) }, `pipeline stage ${stage} failed; will retry`),
+    };
+    this.consumers.push(startNormalizer({ ...common, debug: this.config.debug }));
+    this.consumers.push(
+      startStorageWriter({
+        ...common,
+        store: this.store,
+        batchSize: this.config.storeBatchSize,
+        onStored: options.onStored,
+        signal: this.stopping.signal,
+      }),
+    );
+  }
+
+  /** Publishes a provider's envelopes to `raw`, recording each new session first. */
+  ingest(
+    provider: IngestProvider,
+    session: SessionInfo,
+    options: { signal?: AbortSignal; onPublished?: (published: number) => void } = {},
+  ): Promise<PublishResult> {
+    return publishProvider(provider, this.bus, {
+      signal: options.signal,
+      onPublished: options.onPublished,
+      onSession: (first: RawEnvelope) =>
+        startSession(this.store, {
+          sessionId: first.sessionId,
+          streamId: first.streamId,
+          type: session.type,
+          provider: session.provider,
+          meta: session.meta,
+        }),
+    });
+  }
+
+  /**
+   * Resolves once every entry up to `rawLastId` on `raw` is normalized, and every event that
+   * produced is stored. Other publishers' traffic does not confuse it; it only waits longer.
+   */
+  async waitForStored(rawLastId: string | undefined, options: { signal?: AbortSignal; onPoll?: () => Promise<void> } = {}): Promise<void> {
+    if (rawLastId !== undefined) await this.waitProcessed('raw', NORMALIZER_GROUP, rawLastId, options);
+    const eventsLastId = await this.bus.lastId('events');
+    if (eventsLastId !== undefined) await this.waitProcessed('events', STORAGE_GROUP, eventsLastId, options);
+  }
+
+  /** Like waitForStored, for entries published straight to `events` (replay). */
+  async waitForEventsStored(eventsLastId: string | undefined, options: { signal?: AbortSignal; onPoll?: () => Promise<void> } = {}): Promise<void> {
+    if (eventsLastId !== undefined) await this.waitProcessed('events', STORAGE_GROUP, eventsLastId, options);
+  }
+
+  private async waitProcessed(
+    stream: StreamName,
+    group: string,
+    id: string,
+    options: { signal?: AbortSignal; onPoll?: () => Promise<void> },
+  ): Promise<void> {
+    while (!(await this.bus.processed(stream, group, id))) {
+      options.signal?.throwIfAborted();
+      await options.onPoll?.();
+      await delay(100, undefined, { signal: options.signal });
+    }
+  }
+
+  /** Stops the stages (each finishes the batch in hand), then closes the bus and the store. */
+  async close(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all(this.consumers.splice(0).map((consumer) => consumer.stop()));
+    await this.bus.close();
+    await this.store.close();
+  }
+}

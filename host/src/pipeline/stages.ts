@@ -1,0 +1,101 @@
+/**
+ * The pipeline's consumer stages: raw → normalizer → events → storage writer.
+ * Each stage acknowledges its bus entries only after its side effects are done, so
+ * at-least-once delivery plus idempotent writes stores every event exactly once.
+ */
+import { validateUnifiedEvent, type RawEnvelope, type UnifiedEvent } from '@ttlp/sdk/contract';
+import type { BusEntry, Consumer, DeadLetter, EventBus } from '../bus/types.ts';
+import { normalize } from '../normalize/index.ts';
+import { insertEvents } from '../store/events.ts';
+import type { Store } from '../store/database.ts';
+import { retryTransient } from './transient.ts';
+
+export const NORMALIZER_GROUP = 'normalizer';
+export const STORAGE_GROUP = 'storage';
+
+export interface StageOptions {
+  bus: EventBus;
+  consumer: string;
+  maxDeliveries?: number;
+  claimIdleMs?: number;
+  blockMs?: number;
+  onError?: (stage: string, error: unknown) => void;
+}
+
+export function deadLetter(stage: string, reason: string, error: string, entry: BusEntry): DeadLetter {
+  return {
+    stage,
+    reason,
+    error,
+    payload: entry.payload,
+    failedAt: new Date().toISOString(),
+    source: { stream: entry.stream, id: entry.id, deliveries: entry.deliveries },
+  };
+}
+
+/** raw envelopes → UnifiedEvents on `events`; rejections → `dlq` with the normalizer's code. */
+export function startNormalizer(options: StageOptions & { debug?: boolean; batchSize?: number }): Consumer {
+  const { bus } = options;
+  return bus.consume<RawEnvelope>({
+    stream: 'raw',
+    group: NORMALIZER_GROUP,
+    consumer: options.consumer,
+    stage: 'normalize',
+    batchSize: options.batchSize ?? 500,
+    maxDeliveries: options.maxDeliveries,
+    claimIdleMs: options.claimIdleMs,
+    blockMs: options.blockMs,
+    onError: (error) => options.onError?.('normalize', error),
+    handler: async (entries) => {
+      const events: UnifiedEvent[] = [];
+      const rejected: DeadLetter[] = [];
+      for (const entry of entries) {
+        const result = normalize(entry.payload, { debug: options.debug });
+        if (result.ok) events.push(result.event);
+        else rejected.push(deadLetter('normalize', result.rejection.code, result.rejection.message, entry));
+      }
+      if (events.length > 0) await bus.publishMany('events', events);
+      if (rejected.length > 0) await bus.publishMany('dlq', rejected);
+    },
+  });
+}
+
+export interface StorageWriterOptions extends StageOptions {
+  store: Store;
+  batchSize?: number;
+  /** Called after a batch is stored, with the events that were new (not re-deliveries). */
+  onStored?: (events: UnifiedEvent[], inserted: number) => void;
+  signal?: AbortSignal;
+}
+
+/** UnifiedEvents on `events` → the `events` table, in batches of one statement each. */
+export function startStorageWriter(options: StorageWriterOptions): Consumer {
+  const { bus, store } = options;
+  return bus.consume<unknown>({
+    stream: 'events',
+    group: STORAGE_GROUP,
+    consumer: options.consumer,
+    stage: 'store',
+    batchSize: options.batchSize ?? 500,
+    maxDeliveries: options.maxDeliveries,
+    claimIdleMs: options.claimIdleMs,
+    blockMs: options.blockMs,
+    onError: (error) => options.onError?.('store', error),
+    handler: async (entries) => {
+      const events: UnifiedEvent[] = [];
+      const forged: DeadLetter[] = [];
+      for (const entry of entries) {
+        const checked = validateUnifiedEvent(entry.payload);
+        if (checked.ok) events.push(checked.value);
+        else forged.push(deadLetter('store', 'INVALID_EVENT', checked.errors.slice(0, 5).join('; '), entry));
+      }
+      // A lost connection or a restarted server must not turn good events into dead letters.
+      const { inserted } = await retryTransient(() => insertEvents(store, events), {
+        signal: options.signal,
+        onRetry: (error) => options.onError?.('store', error),
+      });
+      if (forged.length > 0) await bus.publishMany('dlq', forged);
+      options.onStored?.(events, inserted);
+    },
+  });
+}

@@ -44,7 +44,7 @@ export async function runImport(file: string, options: ImportOptions, context: {
   const progress = new Progress(`importing ${path.basename(file)}`);
   try {
     pipeline.startStages();
-    const dlqBefore = await pipeline.bus.lastId('dlq');
+    const dlqBefore = await pipeline.resilient(() => pipeline.bus.lastId('dlq'));
     let decodeRejected = 0;
     const provider = new CaptureProvider({
       file,
@@ -69,20 +69,25 @@ export async function runImport(file: string, options: ImportOptions, context: {
     );
     await pipeline.waitForStored(published.lastId, {
       signal: context.signal,
-      onPoll: async () => progress.update(`${published.published} published, ${await countEvents(pipeline.store, sessionId)} stored`),
+      onPoll: async () => {
+        if (progress.enabled) progress.update(`${published.published} published, ${await countEvents(pipeline.store, sessionId)} stored`);
+      },
     });
-    await endSession(pipeline.store, sessionId);
+    await pipeline.resilient(() => endSession(pipeline.store, sessionId));
 
-    const normalizerRejected = (await pipeline.bus.range<DeadLetter>('dlq', { start: dlqBefore })).filter(({ id, payload }) => {
+    const letters = await pipeline.resilient(() => pipeline.bus.range<DeadLetter>('dlq', { start: dlqBefore }));
+    const normalizerRejected = letters.filter(({ id, payload }) => {
       if (id === dlqBefore || payload.stage !== 'normalize') return false;
       const envelope = payload.payload as { sessionId?: unknown; type?: unknown } | null;
       return envelope?.sessionId === sessionId && !isLifecycle(envelope.type);
     }).length;
     const read = published.messages + decodeRejected;
-    const stored = await countEvents(pipeline.store, sessionId, { excludeLifecycle: true });
+    const stored = await pipeline.resilient(() => countEvents(pipeline.store, sessionId, { excludeLifecycle: true }));
     const rejected = decodeRejected + normalizerRejected;
     const byType = Object.fromEntries(
-      Object.entries(await countByType(pipeline.store, sessionId)).filter(([type]) => !LIFECYCLE_EVENT_TYPES.has(type)),
+      Object.entries(await pipeline.resilient(() => countByType(pipeline.store, sessionId))).filter(
+        ([type]) => !LIFECYCLE_EVENT_TYPES.has(type),
+      ),
     );
     const summary: ImportSummary = {
       sessionId,

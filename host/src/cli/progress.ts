@@ -6,7 +6,7 @@ export class Progress {
   constructor(
     private readonly label: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
-    private readonly enabled = stream.isTTY === true,
+    readonly enabled = stream.isTTY === true,
   ) {}
 
   /** Redraws at most ten times a second. */

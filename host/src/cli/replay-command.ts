@@ -41,14 +41,16 @@ export async function runReplay(
     });
     await pipeline.waitForEventsStored(result.lastId, {
       signal: context.signal,
-      onPoll: async () => progress.update(`${result.published} published, ${await countEvents(pipeline.store, result.sessionId)} stored`),
+      onPoll: async () => {
+        if (progress.enabled) progress.update(`${result.published} published, ${await countEvents(pipeline.store, result.sessionId)} stored`);
+      },
     });
-    await endSession(pipeline.store, result.sessionId);
+    await pipeline.resilient(() => endSession(pipeline.store, result.sessionId));
     const summary: ReplaySummary = {
       sessionId: result.sessionId,
       replayedFrom,
       published: result.published,
-      stored: await countEvents(pipeline.store, result.sessionId),
+      stored: await pipeline.resilient(() => countEvents(pipeline.store, result.sessionId)),
       seconds: Math.round(performance.now() - started) / 1000,
     };
     progress.done(`${summary.published} published, ${summary.stored} stored`);

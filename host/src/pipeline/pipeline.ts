@@ -15,6 +15,7 @@ import { startSession } from '../store/sessions.ts';
 import type { IngestProvider } from '../ingest/provider.ts';
 import { publishProvider, type PublishResult } from './publisher.ts';
 import { NORMALIZER_GROUP, STORAGE_GROUP, startNormalizer, startStorageWriter } from './stages.ts';
+import { retryTransient } from './transient.ts';
 
 export interface SessionInfo {
   type: 'live' | 'replay';
@@ -41,7 +42,11 @@ export class Pipeline {
 
   /** Opens (and migrates) the store and connects the bus the configuration names. */
   static async open(config: HostConfig, log: Logger): Promise<Pipeline> {
-    const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    // A connection lost while migrating is worth another try; a server that cannot be reached at all is reported.
+    const store = await retryTransient(() => openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }), {
+      retryIf: (error) => (error as { code?: unknown }).code !== 'STORE_UNREACHABLE',
+      maxAttempts: 5,
+    });
     try {
       const consumer = consumerName();
       const bus = createBus({
@@ -91,13 +96,15 @@ export class Pipeline {
       signal: options.signal,
       onPublished: options.onPublished,
       onSession: (first: RawEnvelope) =>
-        startSession(this.store, {
-          sessionId: first.sessionId,
-          streamId: first.streamId,
-          type: session.type,
-          provider: session.provider,
-          meta: session.meta,
-        }),
+        this.resilient(() =>
+          startSession(this.store, {
+            sessionId: first.sessionId,
+            streamId: first.streamId,
+            type: session.type,
+            provider: session.provider,
+            meta: session.meta,
+          }),
+        ),
     });
   }
 
@@ -107,7 +114,7 @@ export class Pipeline {
    */
   async waitForStored(rawLastId: string | undefined, options: { signal?: AbortSignal; onPoll?: () => Promise<void> } = {}): Promise<void> {
     if (rawLastId !== undefined) await this.waitProcessed('raw', NORMALIZER_GROUP, rawLastId, options);
-    const eventsLastId = await this.bus.lastId('events');
+    const eventsLastId = await retryTransient(() => this.bus.lastId('events'), { signal: options.signal });
     if (eventsLastId !== undefined) await this.waitProcessed('events', STORAGE_GROUP, eventsLastId, options);
   }
 
@@ -122,11 +129,17 @@ export class Pipeline {
     id: string,
     options: { signal?: AbortSignal; onPoll?: () => Promise<void> },
   ): Promise<void> {
-    while (!(await this.bus.processed(stream, group, id))) {
+    const resilient = <T>(work: () => Promise<T>) => retryTransient(work, { signal: options.signal });
+    while (!(await resilient(() => this.bus.processed(stream, group, id)))) {
       options.signal?.throwIfAborted();
-      await options.onPoll?.();
+      if (options.onPoll) await resilient(options.onPoll);
       await delay(100, undefined, { signal: options.signal });
     }
+  }
+
+  /** Runs a store or bus call again while it fails for transient reasons (lost connections). */
+  resilient<T>(work: () => Promise<T>): Promise<T> {
+    return retryTransient(work, { signal: this.stopping.signal });
   }
 
   /** Stops the stages (each finishes the batch in hand), then closes the bus and the store. */

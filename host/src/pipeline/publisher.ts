@@ -2,6 +2,7 @@
 import { LIFECYCLE_TYPES, type RawEnvelope } from '@ttlp/sdk';
 import type { EventBus } from '../bus/types.ts';
 import type { IngestProvider } from '../ingest/provider.ts';
+import { retryTransient } from './transient.ts';
 
 export interface PublishOptions {
   signal?: AbortSignal;
@@ -42,7 +43,8 @@ export async function publishProvider(provider: IngestProvider, bus: EventBus, o
       inFlight = inFlight.then(async () => {
         if (failure !== undefined) return;
         try {
-          const ids = await bus.publishMany('raw', batch);
+          // A batch re-sent after a lost reply may land twice; the eventIds make the copy a no-op.
+          const ids = await retryTransient(() => bus.publishMany('raw', batch), { signal: options.signal });
           result.lastId = ids.at(-1) ?? result.lastId;
           result.published += batch.length;
           result.messages += batch.filter((envelope) => !isLifecycle(envelope.type)).length;

@@ -9,6 +9,7 @@ import { computeEventId } from '../normalize/index.ts';
 import type { Store } from '../store/database.ts';
 import { getSession, sessionEvents, startSession } from '../store/sessions.ts';
 import { abortableSleep, pause, type Sleep } from '../ingest/provider.ts';
+import { retryTransient } from './transient.ts';
 
 export interface ReplayOptions {
   /** Relative to the original timing; undefined = as fast as possible. */
@@ -54,27 +55,30 @@ const receivedAt = (event: UnifiedEvent) => Date.parse(event.ingestedAt ?? event
 
 export async function replaySession(store: Store, bus: EventBus, replayedFrom: string, options: ReplayOptions = {}): Promise<ReplayResult> {
   if (options.speed !== undefined && !(options.speed > 0)) throw new RangeError('speed must be a positive number');
-  const original = await getSession(store, replayedFrom);
+  const resilient = <T>(work: () => Promise<T>) => retryTransient(work, { signal: options.signal });
+  const original = await resilient(() => getSession(store, replayedFrom));
   if (!original) throw new SessionNotFoundError(replayedFrom);
   const result: ReplayResult = { sessionId: randomUUID(), replayedFrom, published: 0 };
-  await startSession(store, {
-    sessionId: result.sessionId,
-    streamId: original.streamId,
-    type: 'replay',
-    provider: 'replay',
-    meta: { replayedFrom },
-  });
+  await resilient(() =>
+    startSession(store, {
+      sessionId: result.sessionId,
+      streamId: original.streamId,
+      type: 'replay',
+      provider: 'replay',
+      meta: { replayedFrom },
+    }),
+  );
   const sleep = options.sleep ?? abortableSleep;
   const pageSize = options.pageSize ?? 500;
   let after: string | undefined;
   let previous: number | undefined;
   for (;;) {
-    const page = await sessionEvents(store, replayedFrom, { afterIngestSeq: after, limit: pageSize });
+    const page = await resilient(() => sessionEvents(store, replayedFrom, { afterIngestSeq: after, limit: pageSize }));
     if (page.length === 0) break;
     let batch: UnifiedEvent[] = [];
     const publish = async () => {
       if (batch.length === 0) return;
-      const ids = await bus.publishMany('events', batch);
+      const ids = await resilient(() => bus.publishMany('events', batch));
       result.lastId = ids.at(-1);
       result.published += batch.length;
       batch = [];

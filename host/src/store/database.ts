@@ -52,8 +52,10 @@ export async function queryRows<Row>(store: Store, query: SQL): Promise<Row[]> {
 
 async function openPostgres(databaseUrl: string): Promise<Store> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  // An idle client dying (e.g. a server restart) must not crash the host; the next query reconnects or fails itself.
+  // A client dying (a server restart, a terminated backend) must not crash the host: the query
+  // in flight fails by itself, and the pool replaces the client.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     await migratePostgres(pool, databaseUrl);
   } catch (error) {

@@ -1,9 +1,18 @@
 /** Building raw.v1 envelopes: JSON-safe data, per-session sequence numbers. */
 import { RAW_ENVELOPE_SCHEMA_VERSION, type EventSource, type RawEnvelope } from '@ttlp/sdk';
 
+/** Protobuf default values: in proto3 an absent field and a field at its default mean the same. */
+function isProtoDefault(value: unknown): boolean {
+  if (value === '' || value === '0' || value === 0 || value === false || value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+}
+
 /**
- * Makes a decoded connector object safe to put on the bus as JSON: bytes fields
- * become base64 strings, bigints decimal strings; functions and undefined are dropped.
+ * Makes a decoded connector object safe and compact to put on the bus as JSON (D-018): bytes
+ * fields become base64 strings, bigints decimal strings; object members at their protobuf
+ * default ('', '0', 0, false, empty list or object) are left out, as proto3 itself does on the
+ * wire. Array items are kept whatever their value, so positions do not shift.
  */
 export function toJsonSafe(value: unknown): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
@@ -14,7 +23,7 @@ export function toJsonSafe(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       const safe = toJsonSafe(item);
-      if (safe !== undefined) out[key] = safe;
+      if (safe !== undefined && !isProtoDefault(safe)) out[key] = safe;
     }
     return out;
   }

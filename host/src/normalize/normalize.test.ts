@@ -168,7 +168,6 @@ describe('Webcast messages not present in the captures', () => {
       avatarUrl: 'https://example.invalid/avatar/14.webp',
       followRole: 2,
       isModerator: true,
-      isSubscriber: false,
       teamMemberLevel: 7,
     });
     expect(chat({ isFollowerOfAnchor: true }).user.followRole).toBe(1);

@@ -3,13 +3,16 @@ import type { EventUser } from '@ttlp/sdk';
 import { badField } from './rejection.ts';
 import { compact, imageUrl, objectAt, optionalBoolean, optionalId, optionalInteger, optionalString } from './fields.ts';
 
-function followRole(identity: Record<string, unknown>, user: Record<string, unknown>): 0 | 1 | 2 | undefined {
-  const mutual = optionalBoolean(identity.isMutualFollowingWithAnchor, 'data.userIdentity.isMutualFollowingWithAnchor');
-  const follower = optionalBoolean(identity.isFollowerOfAnchor, 'data.userIdentity.isFollowerOfAnchor');
-  if (mutual !== undefined || follower !== undefined) return mutual ? 2 : follower ? 1 : 0;
-  // Without userIdentity, followInfo.followStatus is the only hint; TikTok also sends values beyond 2.
+/**
+ * 0 = not following, 1 = follower, 2 = friends. `userIdentity` (relative to the host) decides;
+ * without its flags, followInfo.followStatus does, where TikTok also sends values beyond 2.
+ * Absent flags are false: decoded messages leave out protobuf defaults (D-018).
+ */
+function followRole(identity: Record<string, unknown>, user: Record<string, unknown>): 0 | 1 | 2 {
+  if (optionalBoolean(identity.isMutualFollowingWithAnchor, 'data.userIdentity.isMutualFollowingWithAnchor')) return 2;
+  if (optionalBoolean(identity.isFollowerOfAnchor, 'data.userIdentity.isFollowerOfAnchor')) return 1;
   const status = optionalInteger(objectAt(user.followInfo, 'user.followInfo').followStatus, 'user.followInfo.followStatus');
-  return status === 0 || status === 1 || status === 2 ? status : undefined;
+  return status === 1 || status === 2 ? status : 0;
 }
 
 export function mapUser(value: unknown, field: string, identityValue?: unknown): EventUser {

@@ -1,9 +1,14 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, queryRows, redactUrl, type Store } from './database.ts';
+import { MIGRATIONS_FOLDER, openStore, queryRows, redactUrl, type Store } from './database.ts';
 import { STORE_DRIVERS, TEST_ADMIN_URL, createTestDataDir, createTestDatabase, type TestDatabase } from './test-database.ts';
+
+/** Every migration in the journal, generated and hand-written. */
+const MIGRATION_COUNT = (JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] })
+  .entries.length;
 
 const TABLES = ['actions_log', 'api_tokens', 'erasures', 'events', 'plugin_kv', 'plugins', 'sessions', 'streams', 'users'];
 
@@ -50,7 +55,15 @@ describe.each(STORE_DRIVERS)('openStore on %s', (driver) => {
   it('applies the migrations: every table exists', async () => {
     expect(store.driver).toBe(driver);
     expect(await publicTables(store)).toEqual(TABLES);
-    expect(await appliedMigrations(store)).toHaveLength(2);
+    expect(await appliedMigrations(store)).toHaveLength(MIGRATION_COUNT);
+  });
+
+  it('compresses stored events with lz4 where the server has it (PostgreSQL), else keeps the default (PGlite)', async () => {
+    const [row] = await queryRows<{ method: string }>(
+      store,
+      sql`SELECT attcompression AS method FROM pg_attribute WHERE attrelid = 'events'::regclass AND attname = 'event_data'`,
+    );
+    expect(row?.method).toBe(driver === 'pg' ? 'l' : '');
   });
 
   it('has pgcrypto: hmac() matches HMAC-SHA256 computed in Node', async () => {
@@ -106,7 +119,7 @@ describe('openStore on PostgreSQL', () => {
     const stores = await Promise.all([1, 2, 3].map(() => openStore({ dataDir: dir.dataDir, databaseUrl: database.url })));
     try {
       for (const store of stores) expect(await publicTables(store)).toEqual(TABLES);
-      expect(await appliedMigrations(stores[0]!)).toHaveLength(2);
+      expect(await appliedMigrations(stores[0]!)).toHaveLength(MIGRATION_COUNT);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
       await dir.remove();

@@ -114,6 +114,8 @@ class MemoryGroupReader implements GroupReader {
   }
 
   async readNew(count: number, blockMs: number): Promise<Delivery[]> {
+    // Like a network read, every read gives the event loop a turn: a busy consumer must not starve timers and I/O.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const deadline = Date.now() + blockMs;
     for (;;) {
       const batch = this.takeNew(count);

@@ -29,6 +29,9 @@ function logStored(log: Logger) {
   };
 }
 
+/** How long a stopping host waits for what it received to be stored. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
 const waitForAbort = (signal: AbortSignal) =>
   new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 
@@ -55,7 +58,11 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
         { provider: provider.name, sessionId: provider.sessionId, streamId: provider.streamId, rate: config.demoRate },
         `ttlp host started with the demo provider (no TikTok user given): room ${provider.streamId}, session ${provider.sessionId}; ${backends}; press Ctrl+C to stop`,
       );
-      await pipeline.ingest(provider, { type: 'live', provider: provider.name, meta: { seed: provider.seed } }, { signal: context.signal });
+      const published = await pipeline.ingest(provider, { type: 'live', provider: provider.name, meta: { seed: provider.seed } }, { signal: context.signal });
+      // What was received is stored before the host goes (the in-process bus keeps nothing across a restart).
+      await pipeline
+        .waitForStored(published.lastId, { signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) })
+        .catch(() => log.warn(`stopping before everything received was stored (waited ${DRAIN_TIMEOUT_MS / 1000} s)`));
     }
   } finally {
     await pipeline.close();

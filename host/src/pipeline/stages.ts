@@ -63,7 +63,7 @@ export function startNormalizer(options: StageOptions & { debug?: boolean; batch
 export interface StorageWriterOptions extends StageOptions {
   store: Store;
   batchSize?: number;
-  /** Called after a batch is stored, with the events that were new (not re-deliveries). */
+  /** Called after a batch is stored, with its events and how many of them were new (not re-deliveries). */
   onStored?: (events: UnifiedEvent[], inserted: number) => void;
   signal?: AbortSignal;
 }

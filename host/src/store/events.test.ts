@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { validateUnifiedEvent } from '@ttlp/sdk/contract';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, type Store } from './database.ts';
 import { insertEvents } from './events.ts';
 import { events, sessions, streams, users } from './schema.ts';
 import { getSession, startSession } from './sessions.ts';
-import { STORE_DRIVERS, openTestStore, type TestStore } from './test-database.ts';
+import { STORE_DRIVERS, useTestStore } from './test-database.ts';
 import { chatEvent, connectedEvent, giftEvent } from './test-events.ts';
 
 /** A user id no other test uses, so tests can share one database. */
@@ -43,16 +43,11 @@ describe('test events', () => {
 });
 
 describe.each(STORE_DRIVERS)('insertEvents on %s', (driver) => {
-  let testStore: TestStore;
+  const opened = useTestStore(driver);
   let store: Store;
 
-  beforeAll(async () => {
-    testStore = await openTestStore(driver);
-    store = testStore.store;
-  });
-
-  afterAll(async () => {
-    await testStore?.dispose();
+  beforeAll(() => {
+    store = opened.store;
   });
 
   it('stores a batch with every column taken from the event', async () => {

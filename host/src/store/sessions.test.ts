@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { UnifiedEvent } from '@ttlp/sdk/contract';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from './database.ts';
 import { insertEvents } from './events.ts';
 import { countByType, countEvents, endSession, getSession, listSessions, sessionEvents, startSession } from './sessions.ts';
-import { STORE_DRIVERS, openTestStore, type TestStore } from './test-database.ts';
+import { STORE_DRIVERS, useTestStore } from './test-database.ts';
 import { chatEvent, connectedEvent, giftEvent } from './test-events.ts';
 
 /** Pages through the whole session the way a replay does. */
@@ -20,16 +20,11 @@ async function readAll(store: Store, sessionId: string, limit: number): Promise<
 }
 
 describe.each(STORE_DRIVERS)('sessions on %s', (driver) => {
-  let testStore: TestStore;
+  const opened = useTestStore(driver);
   let store: Store;
 
-  beforeAll(async () => {
-    testStore = await openTestStore(driver);
-    store = testStore.store;
-  });
-
-  afterAll(async () => {
-    await testStore?.dispose();
+  beforeAll(() => {
+    store = opened.store;
   });
 
   it('starts, reads and ends a session', async () => {

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { openStore, redactUrl, type Store } from './database.ts';
 
 export const TEST_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -69,6 +70,23 @@ export async function openTestStore(driver: Store['driver']): Promise<TestStore>
     dispose: async () => {
       await store.close();
       await remove();
+    },
+  };
+}
+
+/** A test store for the enclosing `describe`: opened before its tests, disposed after them. */
+export function useTestStore(driver: Store['driver']): { readonly store: Store } {
+  let testStore: TestStore | undefined;
+  beforeAll(async () => {
+    testStore = await openTestStore(driver);
+  });
+  afterAll(async () => {
+    await testStore?.dispose();
+  });
+  return {
+    get store() {
+      if (!testStore) throw new Error('the test store is not open yet');
+      return testStore.store;
     },
   };
 }

@@ -45,8 +45,11 @@ const log = createLogger({ level: 'warn', destination: process.stderr });
 const rssMb = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
 const say = (text: string) => process.stderr.write(`${text}\n`);
 
+/** Pipeline settings from the environment apply to the benchmark too (STORE_BATCH_SIZE=1000 npm run bench). */
+const tuning = Object.fromEntries(Object.entries(process.env).filter(([name]) => /^(STORE|BUS)_/.test(name)));
+
 async function withPipeline<T>(kind: BackendKind, work: (pipeline: Pipeline) => Promise<T>): Promise<T> {
-  const backend = await createTestBackend(kind);
+  const backend = await createTestBackend(kind, tuning);
   const pipeline = await Pipeline.open(loadConfig(backend.env), log);
   try {
     return await work(pipeline);
@@ -145,7 +148,7 @@ async function pacedLatency(kind: BackendKind): Promise<{ p50: number; p99: numb
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
 async function measure(kind: BackendKind): Promise<Scenario[]> {
-  const batchSize = loadConfig({}).storeBatchSize;
+  const batchSize = loadConfig(tuning).storeBatchSize;
   say(`${kind}: pipeline throughput, ${EVENTS} events`);
   const eventsPerSec = await throughput(kind);
   say(`${kind}: raw batched inserts, ${EVENTS} rows`);

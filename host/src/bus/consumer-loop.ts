@@ -4,6 +4,7 @@
  * dead letters past maxDeliveries; acknowledgements only after the handler resolved.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { errorSummary } from '../error-summary.ts';
 import type { BusEntry, Consumer, ConsumerOptions, DeadLetter } from './types.ts';
 
 /** An entry as a group read hands it out: still JSON text, or null when it was trimmed away meanwhile. */
@@ -53,9 +54,7 @@ function definedOnly<T extends object>(options: T): T {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+const messageOf = errorSummary;
 
 class ConsumerLoop<T> implements Consumer {
   private stopping = false;

@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LIFECYCLE_TYPES } from '@ttlp/sdk';
 import type { ConfigFlags } from '../config.ts';
+import { errorSummary } from '../error-summary.ts';
 import type { DeadLetter } from '../bus/types.ts';
 import { CaptureProvider, type IngestRejection } from '../ingest/capture.ts';
 import { countByType, countEvents, endSession } from '../store/sessions.ts';
@@ -58,7 +59,7 @@ export async function runImport(file: string, options: ImportOptions, context: {
           payload: { file: path.basename(file), line: rejection.line },
           failedAt: new Date().toISOString(),
         };
-        void pipeline.bus.publish('dlq', letter).catch((error) => log.warn({ err: String(error) }, 'could not dead-letter a capture line'));
+        void pipeline.bus.publish('dlq', letter).catch((error) => log.warn({ err: errorSummary(error) }, 'could not dead-letter a capture line'));
       },
     });
     const { sessionId } = provider;

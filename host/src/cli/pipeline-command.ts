@@ -24,7 +24,7 @@ export async function openPipeline(config: HostConfig, log: Logger): Promise<Pip
     return await Pipeline.open(config, log);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'STORE_UNREACHABLE' || code === 'BUS_UNREACHABLE') throw new CommandError((error as Error).message);
+    if (code === 'STORE_UNREACHABLE' || code === 'STORE_IN_USE') throw new CommandError((error as Error).message);
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RawEnvelope, UnifiedEvent } from '@ttlp/sdk';
 import type { HostConfig } from '../config.ts';
+import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
 import { createBus } from '../bus/index.ts';
 import type { Consumer, EventBus, StreamName } from '../bus/types.ts';
@@ -72,7 +73,7 @@ export class Pipeline {
       maxDeliveries: this.config.busMaxDeliveries,
       claimIdleMs: this.config.busClaimIdleMs,
       onError: (stage: string, error: unknown) =>
-        this.log.warn({ stage, err: error instanceof Error ? error.message : String(error) }, `pipeline stage ${stage} failed; will retry`),
+        this.log.warn({ stage, err: errorSummary(error) }, `pipeline stage ${stage} failed; will retry`),
     };
     this.consumers.push(startNormalizer({ ...common, debug: this.config.debug }));
     this.consumers.push(

@@ -14,6 +14,7 @@ import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.ts';
 import * as schema from './schema.ts';
 
 export type StoreSchema = typeof schema;
@@ -111,15 +112,30 @@ function connectionFailure(databaseUrl: string, cause: unknown): Error {
 async function openPglite(dataDir: string): Promise<Store> {
   const location = path.join(dataDir, 'pglite');
   await mkdir(location, { recursive: true });
-  const client = await PGlite.create({ dataDir: location, extensions: { pgcrypto } });
-  const db = drizzlePglite({ client, schema });
+  const unlock = lockDataDir(location);
+  let client: PGlite | undefined;
   try {
+    client = await PGlite.create({ dataDir: location, extensions: { pgcrypto } });
+    const db = drizzlePglite({ client, schema });
     await migratePgliteLocked(client, db);
+    const opened = client;
+    return {
+      db,
+      driver: 'pglite',
+      location,
+      close: async () => {
+        try {
+          await opened.close();
+        } finally {
+          unlock();
+        }
+      },
+    };
   } catch (error) {
-    await client.close();
+    await client?.close();
+    unlock();
     throw error;
   }
-  return { db, driver: 'pglite', location, close: () => client.close() };
 }
 
 /** PGlite has a single connection, but taking the same lock keeps one migration path for both drivers. */

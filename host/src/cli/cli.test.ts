@@ -206,3 +206,34 @@ describe('ttlp start', () => {
     expect(run.stderr).toContain('LOG_LEVEL / --log-level');
   });
 });
+
+describe('ttlp import and replay (embedded back-end, real processes)', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ttlp-import-'));
+  const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
+
+  it('imports a capture, prints one JSON summary on the last line, and replays the stored session', async () => {
+    const imported = await ttlp(['import', path.join(capturesDir(), 'jw.capture.ndjson'), '--json', '--data-dir', dataDir]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const summary = lastJson(imported.stdout);
+    const facts = readmeFacts()['jw.capture.ndjson']!;
+    expect(summary).toMatchObject({ read: facts.lines, stored: facts.distinct, duplicates: facts.redeliveries, rejected: 0 });
+    expect(Object.keys(summary).sort()).toEqual(['byType', 'duplicates', 'read', 'rejected', 'seconds', 'sessionId', 'stored']);
+
+    const replayed = await ttlp(['replay', summary.sessionId, '--json', '--data-dir', dataDir]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    // The replay carries the session's lifecycle events too.
+    expect(lastJson(replayed.stdout)).toMatchObject({ replayedFrom: summary.sessionId, published: facts.distinct + 2, stored: facts.distinct + 2 });
+  });
+
+  it('says which file is missing, with exit 2', async () => {
+    const run = await ttlp(['import', path.join(dataDir, 'nope.ndjson'), '--data-dir', dataDir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no capture file at');
+  });
+
+  it('says which session is unknown, with exit 1', async () => {
+    const run = await ttlp(['replay', '00000000-0000-4000-8000-000000000000', '--data-dir', dataDir]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('no stored session 00000000-0000-4000-8000-000000000000');
+  });
+});

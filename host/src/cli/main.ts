@@ -32,6 +32,20 @@ const BACKENDS_HELP = `
 Storage and bus: the embedded PGlite database in DATA_DIR and an in-process bus by default;
 DATABASE_URL=postgres://… and REDIS_URL=redis://… switch to PostgreSQL and Redis Streams.`;
 
+/** Options of every command that opens the pipeline's storage and bus. */
+function withBackendOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'where the embedded database keeps its files (env DATA_DIR, default ./data)')
+    .addOption(new Option('--log-level <level>', 'log level for messages on stderr (env LOG_LEVEL, default info)').choices(LOG_LEVELS))
+    .addHelpText('after', BACKENDS_HELP);
+}
+
+function withSummary(command: Command): Command {
+  return command.option('--json', 'print the summary as one JSON object on the last line of stdout');
+}
+
+const printSummary = (text: string) => process.stdout.write(`${text}\n`);
+
 /** Runs a command with a signal that aborts on Ctrl+C / SIGTERM, after reading .env. */
 async function withStopSignal(command: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const controller = new AbortController();
@@ -78,41 +92,39 @@ function buildProgram(run: (code: number) => void): Command {
       }),
     );
 
-  program
-    .command('import')
-    .description('run a capture v1 file through the whole pipeline as a new session and print a summary')
-    .argument('<capture>', 'capture v1 NDJSON file')
-    .option('--json', 'print the summary as one JSON object on the last line of stdout')
-    .option('--stream-id <roomId>', 'room id of the stream (default: the room most capture messages belong to)', roomId)
-    .option('--data-dir <dir>', 'where the embedded database keeps its files (env DATA_DIR, default ./data)')
-    .addOption(new Option('--log-level <level>', 'log level for messages on stderr (env LOG_LEVEL, default info)').choices(LOG_LEVELS))
-    .addHelpText('after', BACKENDS_HELP)
-    .action(async (file, options) =>
-      withStopSignal(async (signal) => {
-        const { runImport, formatImportSummary } = await import('./import-command.ts');
-        const summary = await runImport(file, options, { env: process.env, signal });
-        process.stdout.write(`${options.json ? JSON.stringify(summary) : formatImportSummary(summary)}\n`);
-        run(0);
-      }),
-    );
+  withSummary(
+    withBackendOptions(
+      program
+        .command('import')
+        .description('run a capture v1 file through the whole pipeline as a new session and print a summary')
+        .argument('<capture>', 'capture v1 NDJSON file')
+        .option('--stream-id <roomId>', 'room id of the stream (default: the room most capture messages belong to)', roomId),
+    ),
+  ).action(async (file, options) =>
+    withStopSignal(async (signal) => {
+      const { runImport, formatImportSummary } = await import('./import-command.ts');
+      const summary = await runImport(file, options, { env: process.env, signal });
+      printSummary(options.json ? JSON.stringify(summary) : formatImportSummary(summary));
+      run(0);
+    }),
+  );
 
-  program
-    .command('replay')
-    .description('re-publish a stored session as a new session (source "replay", new eventIds, original order)')
-    .argument('<sessionId>', 'id of the stored session', uuid)
-    .option('--speed <n>', 'pace by the original timing, N times as fast (default: as fast as possible)', positiveNumber)
-    .option('--json', 'print the summary as one JSON object on the last line of stdout')
-    .option('--data-dir <dir>', 'where the embedded database keeps its files (env DATA_DIR, default ./data)')
-    .addOption(new Option('--log-level <level>', 'log level for messages on stderr (env LOG_LEVEL, default info)').choices(LOG_LEVELS))
-    .addHelpText('after', BACKENDS_HELP)
-    .action(async (sessionId, options) =>
-      withStopSignal(async (signal) => {
-        const { runReplay, formatReplaySummary } = await import('./replay-command.ts');
-        const summary = await runReplay(sessionId, options, { env: process.env, signal });
-        process.stdout.write(`${options.json ? JSON.stringify(summary) : formatReplaySummary(summary)}\n`);
-        run(0);
-      }),
-    );
+  withSummary(
+    withBackendOptions(
+      program
+        .command('replay')
+        .description('re-publish a stored session as a new session (source "replay", new eventIds, original order)')
+        .argument('<sessionId>', 'id of the stored session', uuid)
+        .option('--speed <n>', 'pace by the original timing, N times as fast (default: as fast as possible)', positiveNumber),
+    ),
+  ).action(async (sessionId, options) =>
+    withStopSignal(async (signal) => {
+      const { runReplay, formatReplaySummary } = await import('./replay-command.ts');
+      const summary = await runReplay(sessionId, options, { env: process.env, signal });
+      printSummary(options.json ? JSON.stringify(summary) : formatReplaySummary(summary));
+      run(0);
+    }),
+  );
 
   program
     .command('health')

@@ -176,6 +176,10 @@ describe('ttlp start', () => {
     expect(events.every((e) => typeof e.eventId === 'string' && /^[0-9a-f]{64}$/.test(e.eventId as string))).toBe(true);
     expect(lines.some((l) => l.level === 40)).toBe(false);
     expect(lines.at(-1)!.msg).toBe('ttlp host stopped');
+    // Everything the demo produced before the stop was stored, and logged once stored.
+    const closing = lines.find((l) => typeof l.received === 'number')!;
+    expect(closing.stored).toBe(closing.received);
+    expect(lines.filter((l) => l.eventType)).toHaveLength(closing.received as number);
   });
 
   it('refuses to follow a TikTok user in this version, with exit 2', async () => {

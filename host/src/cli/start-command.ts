@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import { DemoProvider } from '../ingest/demo.ts';
 import { describeEvent } from '../normalize/describe.ts';
 import { redactUrl } from '../store/database.ts';
+import { countEvents } from '../store/sessions.ts';
 import { EXIT_USAGE } from './errors.ts';
 import { configFrom, loggerFor, openPipeline } from './pipeline-command.ts';
 
@@ -63,6 +64,8 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
       await pipeline
         .waitForStored(published.lastId, { signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) })
         .catch(() => log.warn(`stopping before everything received was stored (waited ${DRAIN_TIMEOUT_MS / 1000} s)`));
+      const stored = await countEvents(pipeline.store, provider.sessionId);
+      log.info({ sessionId: provider.sessionId, received: published.published, stored }, `session ${provider.sessionId}: ${published.published} received, ${stored} stored`);
     }
   } finally {
     await pipeline.close();

@@ -229,6 +229,18 @@ describe('ttlp import and replay (embedded back-end, real processes)', () => {
     expect(lastJson(replayed.stdout)).toMatchObject({ replayedFrom: summary.sessionId, published: facts.distinct + 2, stored: facts.distinct + 2 });
   });
 
+  it('reports every rejected capture line on stderr and counts it', async () => {
+    const [chat] = captureLines('singles.capture.ndjson').filter((line) => line.includes('"WebcastChatMessage"'));
+    const giftless = JSON.stringify({ ts: '2023-08-22T17:16:45.000Z', type: 'WebcastGiftMessage', proto: '' });
+    const file = path.join(dataDir, 'bad.capture.ndjson');
+    writeFileSync(file, [chat, 'not json', giftless].join('\n'));
+    const run = await ttlp(['import', file, '--json', '--data-dir', dataDir]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastJson(run.stdout)).toMatchObject({ read: 3, stored: 1, rejected: 2 });
+    expect(run.stderr).toContain('line 2 rejected: INPUT_NOT_JSON');
+    expect(run.stderr).toContain('WebcastGiftMessage (seqNo 3) rejected: NORMALIZE_BAD_FIELD');
+  });
+
   it('says which file is missing, with exit 2', async () => {
     const run = await ttlp(['import', path.join(dataDir, 'nope.ndjson'), '--data-dir', dataDir]);
     expect(run.code).toBe(2);

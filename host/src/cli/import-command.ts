@@ -52,6 +52,7 @@ export async function runImport(file: string, options: ImportOptions, context: {
       streamId: options.streamId,
       onRejected: (rejection: IngestRejection) => {
         decodeRejected += 1;
+        log.warn({ line: rejection.line, code: rejection.code }, `line ${rejection.line} rejected: ${rejection.code} ${rejection.message}`);
         const letter: DeadLetter = {
           stage: 'ingest',
           reason: rejection.code,
@@ -77,11 +78,17 @@ export async function runImport(file: string, options: ImportOptions, context: {
     await pipeline.resilient(() => endSession(pipeline.store, sessionId));
 
     const letters = await pipeline.resilient(() => pipeline.bus.range<DeadLetter>('dlq', { start: dlqBefore }));
-    const normalizerRejected = letters.filter(({ id, payload }) => {
+    const normalizerRejections = letters.filter(({ id, payload }) => {
       if (id === dlqBefore || payload.stage !== 'normalize') return false;
       const envelope = payload.payload as { sessionId?: unknown; type?: unknown } | null;
       return envelope?.sessionId === sessionId && !isLifecycle(envelope.type);
-    }).length;
+    });
+    // Also on stderr: the embedded dead-letter stream lives only as long as this process.
+    for (const { payload: letter } of normalizerRejections) {
+      const envelope = letter.payload as { type?: string; seqNo?: string };
+      log.warn({ code: letter.reason, type: envelope.type, seqNo: envelope.seqNo }, `${envelope.type} (seqNo ${envelope.seqNo}) rejected: ${letter.reason} ${letter.error}`);
+    }
+    const normalizerRejected = normalizerRejections.length;
     const read = published.messages + decodeRejected;
     const stored = await pipeline.resilient(() => countEvents(pipeline.store, sessionId, { excludeLifecycle: true }));
     const rejected = decodeRejected + normalizerRejected;

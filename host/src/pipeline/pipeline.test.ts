@@ -1,4 +1,6 @@
 /** The whole pipeline (ingest → raw → normalizer → events → storage) on both back-ends. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +138,32 @@ describe.each(BACKEND_KINDS)('pipeline on the %s back-end', (kind) => {
       expect(letters[2]!.payload).toMatchObject({ error: 'data.content must be a string', source: { stream: 'raw' } });
       expect(letters[0]!.payload.payload).toEqual({ nonsense: true });
     });
+  });
+
+  it('counts undecodable and unnormalizable capture lines as rejected and dead-letters them', async () => {
+    const [chat, gift] = ['WebcastChatMessage', 'WebcastGiftMessage'].map(
+      (type) => readFileSync(capture('singles.capture.ndjson'), 'utf8').split('\n').find((line) => line.includes(`"${type}"`))!,
+    );
+    const badProto = JSON.stringify({ ts: '2023-08-22T17:16:44.212Z', type: 'WebcastChatMessage', proto: '//////////8=' });
+    // A gift message without its gift decodes fine but cannot become a GIFT event.
+    const giftless = JSON.stringify({ ts: '2023-08-22T17:16:45.000Z', type: 'WebcastGiftMessage', proto: '' });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ttlp-bad-')), 'bad.capture.ndjson');
+    writeFileSync(file, [chat, 'not json', badProto, giftless, gift].join('\n'));
+    const summary = await runImport(file, {}, { env: backend.env, signal });
+    expect(summary).toMatchObject({ read: 5, stored: 2, duplicates: 0, rejected: 3 });
+    // The embedded bus lives in the importing process; only Redis keeps the dead letters afterwards.
+    if (kind === 'embedded') return;
+    await withPipeline(async (pipeline) => {
+      const letters = await pipeline.bus.range<DeadLetter>('dlq');
+      const mine = letters.filter((l) => l.payload.stage === 'ingest' || (l.payload.payload as { sessionId?: string })?.sessionId === summary.sessionId);
+      expect(mine.map((l) => [l.payload.stage, l.payload.reason]).sort()).toEqual(
+        [
+          ['ingest', 'INPUT_NOT_JSON'],
+          ['ingest', 'CAPTURE_DECODE_FAILED'],
+          ['normalize', 'NORMALIZE_BAD_FIELD'],
+        ].sort(),
+      );
+    }, false);
   });
 
   it('dead-letters forged entries on the events stream instead of storing them', async () => {

@@ -197,6 +197,7 @@ describe.each([memoryHarness, redisHarness])('$kind bus', (harness) => {
     expect(seen.map((entry) => entry.id)).toEqual([...early, ...late]);
     expect(seen.map((entry) => entry.payload)).toEqual(numbered(0, 10));
     expect(seen.every((entry) => entry.deliveries === 1 && entry.stream === 'events')).toBe(true);
+    expect(seen.map((entry) => entry.size)).toEqual(seen.map((entry) => JSON.stringify(entry.payload).length));
   });
 
   it('gives each group every entry', async () => {

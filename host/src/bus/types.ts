@@ -14,6 +14,8 @@ export interface BusEntry<T = unknown> {
   payload: T;
   /** How often this entry has been handed to a consumer of the group, this time included. */
   deliveries: number;
+  /** Length of the payload's JSON text, as it travelled on the bus. */
+  size: number;
 }
 
 /** What lands on the `dlq` stream. */

@@ -290,6 +290,11 @@ describe('bad input gets a typed rejection', () => {
     expect(rejected(normalize(long)).code).toBe('NORMALIZE_BAD_EVENT');
   });
 
+  it('takes a size the caller already measured instead of serializing the envelope again', () => {
+    expect(rejected(normalize(chat, { knownSize: 2 * 1024 * 1024 })).code).toBe('NORMALIZE_TOO_LARGE');
+    expect(normalize(chat, { knownSize: JSON.stringify(chat).length }).ok).toBe(true);
+  });
+
   it('cyclic data', () => {
     const data: Record<string, unknown> = { ...chat.data };
     data.self = data;

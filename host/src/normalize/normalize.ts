@@ -14,6 +14,11 @@ export interface NormalizeOptions {
   debug?: boolean;
   /** Largest accepted envelope, as JSON text. */
   maxBytes?: number;
+  /**
+   * The envelope's length as JSON text when the caller already has that text (a bus entry);
+   * saves serializing the envelope again just to measure it.
+   */
+  knownSize?: number;
 }
 
 export type NormalizeResult = { ok: true; event: UnifiedEvent } | { ok: false; rejection: NormalizeRejection };
@@ -54,7 +59,7 @@ export function normalize(input: unknown, options: NormalizeOptions = {}): Norma
   try {
     if (!isObject(input)) return rejection('NORMALIZE_NOT_OBJECT', 'the envelope must be a JSON object');
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
-    const size = envelopeSize(input);
+    const size = options.knownSize ?? envelopeSize(input);
     if (size > maxBytes)
       return rejection('NORMALIZE_TOO_LARGE', `the envelope is ${size} bytes, more than the ${maxBytes} allowed`);
     const checked = validateRawEnvelope(input);

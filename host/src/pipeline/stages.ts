@@ -50,7 +50,7 @@ export function startNormalizer(options: StageOptions & { debug?: boolean; batch
       const events: UnifiedEvent[] = [];
       const rejected: DeadLetter[] = [];
       for (const entry of entries) {
-        const result = normalize(entry.payload, { debug: options.debug });
+        const result = normalize(entry.payload, { debug: options.debug, knownSize: entry.size });
         if (result.ok) events.push(result.event);
         else rejected.push(deadLetter('normalize', result.rejection.code, result.rejection.message, entry));
       }

@@ -4,12 +4,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LIFECYCLE_TYPES } from '@ttlp/sdk';
+import { isLifecycleType } from '@ttlp/sdk';
 import type { ConfigFlags } from '../config.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { DeadLetter } from '../bus/types.ts';
 import { CaptureProvider, type IngestRejection } from '../ingest/capture.ts';
-import { countByType, countEvents, endSession } from '../store/sessions.ts';
+import { LIFECYCLE_EVENT_TYPES, countByType, countEvents, endSession } from '../store/sessions.ts';
 import { CommandError, EXIT_USAGE } from './errors.ts';
 import { configFrom, loggerFor, openPipeline } from './pipeline-command.ts';
 import { Progress } from './progress.ts';
@@ -32,9 +32,6 @@ export interface ImportOptions extends ConfigFlags {
   json?: boolean;
   streamId?: string;
 }
-
-const LIFECYCLE_EVENT_TYPES = new Set(['CONNECTED', 'DISCONNECTED', 'ERROR']);
-const isLifecycle = (type: unknown) => (LIFECYCLE_TYPES as readonly unknown[]).includes(type);
 
 export async function runImport(file: string, options: ImportOptions, context: { env: NodeJS.ProcessEnv; signal: AbortSignal }): Promise<ImportSummary> {
   if (!existsSync(file) || !statSync(file).isFile()) throw new CommandError(`no capture file at ${file}`, EXIT_USAGE);
@@ -81,7 +78,7 @@ export async function runImport(file: string, options: ImportOptions, context: {
     const normalizerRejections = letters.filter(({ id, payload }) => {
       if (id === dlqBefore || payload.stage !== 'normalize') return false;
       const envelope = payload.payload as { sessionId?: unknown; type?: unknown } | null;
-      return envelope?.sessionId === sessionId && !isLifecycle(envelope.type);
+      return envelope?.sessionId === sessionId && !isLifecycleType(envelope.type);
     });
     // Also on stderr: the embedded dead-letter stream lives only as long as this process.
     for (const { payload: letter } of normalizerRejections) {
@@ -94,7 +91,7 @@ export async function runImport(file: string, options: ImportOptions, context: {
     const rejected = decodeRejected + normalizerRejected;
     const byType = Object.fromEntries(
       Object.entries(await pipeline.resilient(() => countByType(pipeline.store, sessionId))).filter(
-        ([type]) => !LIFECYCLE_EVENT_TYPES.has(type),
+        ([type]) => !(LIFECYCLE_EVENT_TYPES as readonly string[]).includes(type),
       ),
     );
     const summary: ImportSummary = {

@@ -18,7 +18,7 @@ export function loggerFor(config: HostConfig, destination?: NodeJS.WritableStrea
   return createLogger({ level: config.logLevel, pretty, destination });
 }
 
-/** Opens the pipeline; an unreachable store or bus becomes a clear command error. */
+/** Opens the pipeline; an unreachable database, or an embedded one in use, becomes a clear command error. */
 export async function openPipeline(config: HostConfig, log: Logger): Promise<Pipeline> {
   try {
     return await Pipeline.open(config, log);

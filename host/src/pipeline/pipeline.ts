@@ -116,7 +116,7 @@ export class Pipeline {
   async waitForStored(rawLastId: string | undefined, options: { signal?: AbortSignal; onPoll?: () => Promise<void> } = {}): Promise<void> {
     if (rawLastId !== undefined) await this.waitProcessed('raw', NORMALIZER_GROUP, rawLastId, options);
     const eventsLastId = await retryTransient(() => this.bus.lastId('events'), { signal: options.signal });
-    if (eventsLastId !== undefined) await this.waitProcessed('events', STORAGE_GROUP, eventsLastId, options);
+    await this.waitForEventsStored(eventsLastId, options);
   }
 
   /** Like waitForStored, for entries published straight to `events` (replay). */

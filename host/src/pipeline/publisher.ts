@@ -1,5 +1,5 @@
 /** Ingest → the `raw` stream: a provider's envelopes, published in batches, in order. */
-import { LIFECYCLE_TYPES, type RawEnvelope } from '@ttlp/sdk';
+import { isLifecycleType, type RawEnvelope } from '@ttlp/sdk';
 import type { EventBus } from '../bus/types.ts';
 import type { IngestProvider } from '../ingest/provider.ts';
 import { retryTransient } from './transient.ts';
@@ -27,7 +27,6 @@ export interface PublishResult {
 export async function publishProvider(provider: IngestProvider, bus: EventBus, options: PublishOptions = {}): Promise<PublishResult> {
   const batchSize = options.batchSize ?? 500;
   const result: PublishResult = { published: 0, messages: 0 };
-  const isLifecycle = (type: string) => (LIFECYCLE_TYPES as readonly string[]).includes(type);
   const sessions = new Set<string>();
   let buffer: RawEnvelope[] = [];
   let inFlight: Promise<void> = Promise.resolve();
@@ -47,7 +46,7 @@ export async function publishProvider(provider: IngestProvider, bus: EventBus, o
           const ids = await retryTransient(() => bus.publishMany('raw', batch), { signal: options.signal });
           result.lastId = ids.at(-1) ?? result.lastId;
           result.published += batch.length;
-          result.messages += batch.filter((envelope) => !isLifecycle(envelope.type)).length;
+          result.messages += batch.filter((envelope) => !isLifecycleType(envelope.type)).length;
           options.onPublished?.(result.published);
         } catch (error) {
           failure = error;

@@ -33,19 +33,26 @@ export function deadLetter(stage: string, reason: string, error: string, entry: 
   };
 }
 
-/** raw envelopes → UnifiedEvents on `events`; rejections → `dlq` with the normalizer's code. */
-export function startNormalizer(options: StageOptions & { debug?: boolean; batchSize?: number }): Consumer {
-  const { bus } = options;
-  return bus.consume<RawEnvelope>({
-    stream: 'raw',
-    group: NORMALIZER_GROUP,
+/** The consumer settings a stage takes from its options; the stage adds where it reads and what it does. */
+function stageConsumer(options: StageOptions & { batchSize?: number }, stage: string) {
+  return {
     consumer: options.consumer,
-    stage: 'normalize',
+    stage,
     batchSize: options.batchSize ?? 500,
     maxDeliveries: options.maxDeliveries,
     claimIdleMs: options.claimIdleMs,
     blockMs: options.blockMs,
-    onError: (error) => options.onError?.('normalize', error),
+    onError: (error: unknown) => options.onError?.(stage, error),
+  };
+}
+
+/** raw envelopes → UnifiedEvents on `events`; rejections → `dlq` with the normalizer's code. */
+export function startNormalizer(options: StageOptions & { debug?: boolean; batchSize?: number }): Consumer {
+  const { bus } = options;
+  return bus.consume<RawEnvelope>({
+    ...stageConsumer(options, 'normalize'),
+    stream: 'raw',
+    group: NORMALIZER_GROUP,
     handler: async (entries) => {
       const events: UnifiedEvent[] = [];
       const rejected: DeadLetter[] = [];
@@ -72,15 +79,9 @@ export interface StorageWriterOptions extends StageOptions {
 export function startStorageWriter(options: StorageWriterOptions): Consumer {
   const { bus, store } = options;
   return bus.consume<unknown>({
+    ...stageConsumer(options, 'store'),
     stream: 'events',
     group: STORAGE_GROUP,
-    consumer: options.consumer,
-    stage: 'store',
-    batchSize: options.batchSize ?? 500,
-    maxDeliveries: options.maxDeliveries,
-    claimIdleMs: options.claimIdleMs,
-    blockMs: options.blockMs,
-    onError: (error) => options.onError?.('store', error),
     handler: async (entries) => {
       const events: UnifiedEvent[] = [];
       const forged: DeadLetter[] = [];

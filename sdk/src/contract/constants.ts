@@ -33,3 +33,8 @@ export const EVENT_TYPES = Object.keys(TRIGGER_IDS) as EventType[];
 /** Envelope types of provider lifecycle messages (all other types are Webcast message names). */
 export const LIFECYCLE_TYPES = ['connected', 'disconnected', 'error'] as const;
 export type LifecycleType = (typeof LIFECYCLE_TYPES)[number];
+
+/** True for an envelope type that is provider lifecycle rather than a Webcast message. */
+export function isLifecycleType(type: unknown): type is LifecycleType {
+  return (LIFECYCLE_TYPES as readonly unknown[]).includes(type);
+}

@@ -25,5 +25,5 @@ COPY docs/contracts ./docs/contracts
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-ENTRYPOINT ["node", "host/bin/ttlp.js"]
+ENTRYPOINT ["node", "--no-node-snapshot", "host/bin/ttlp.js"]
 CMD ["start"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-node-snapshot
 // The ttlp command: runs the TypeScript sources through tsx's loader (nothing to build first).
 import { register } from 'tsx/esm/api';
 

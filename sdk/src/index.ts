@@ -7,3 +7,6 @@ export * from './contract/constants.ts';
 export type { UnifiedEvent, UnifiedEventOf, PayloadOf, EventUser, EventSource } from './contract/unified-event.ts';
 export type { RawEnvelope } from './contract/raw-envelope.ts';
 export type { CaptureLine } from './contract/capture-line.ts';
+export { definePlugin } from './plugin.ts';
+export type { PluginContext, PluginDefinition, PluginLog, Handler, HttpRequest, HttpResponse, Json } from './plugin.ts';
+export type { PluginManifest, PluginPermissions } from './manifest.ts';

@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { RawEnvelope } from '@ttlp/sdk';
+import type { RawEnvelope, UnifiedEvent } from '@ttlp/sdk';
+import { normalize } from '../normalize/index.ts';
 import { CaptureSession, decodeCaptureLine, parseJsonLine } from '../ingest/capture.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -84,4 +85,13 @@ export function captureEnvelopes(file: string, sessionId: string = crypto.random
   envelopes.push(...session.finish());
   if (envelopes.length !== decoded.length) throw new Error(`${file}: ${decoded.length} lines gave ${envelopes.length} envelopes`);
   return decoded.map((entry, i) => ({ ...entry, envelope: envelopes[i]! }));
+}
+
+/** Every line of a capture normalized into UnifiedEvents (one session), in order; rejected lines fail. */
+export function captureEvents(file: string, sessionId: string = crypto.randomUUID()): UnifiedEvent[] {
+  return captureEnvelopes(file, sessionId).map(({ line, envelope }) => {
+    const result = normalize(envelope);
+    if (!result.ok) throw new Error(`${file}:${line}: ${result.rejection.message}`);
+    return result.event;
+  });
 }

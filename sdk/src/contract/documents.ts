@@ -2,6 +2,7 @@
 import { CaptureLineSchema } from './capture-line.ts';
 import { RawEnvelopeSchema } from './raw-envelope.ts';
 import { UnifiedEventSchema } from './unified-event.ts';
+import { PluginManifestSchema } from '../manifest.ts';
 
 const DIALECT = 'http://json-schema.org/draft-07/schema#';
 
@@ -12,5 +13,6 @@ export function contractDocuments(): Record<string, string> {
     'unified-event.v1.schema.json': render(UnifiedEventSchema),
     'raw-envelope.v1.schema.json': render(RawEnvelopeSchema),
     'capture.v1.schema.json': render(CaptureLineSchema),
+    'plugin-manifest.v1.schema.json': render(PluginManifestSchema),
   };
 }

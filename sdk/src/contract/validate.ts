@@ -21,7 +21,7 @@ const unifiedEvent = ajv.compile<UnifiedEvent>(UnifiedEventSchema);
 const rawEnvelope = ajv.compile<RawEnvelope>(RawEnvelopeSchema);
 const captureLine = ajv.compile<CaptureLine>(CaptureLineSchema);
 
-function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
+export function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {
     const where = e.instancePath === '' ? '(root)' : e.instancePath;
     const extra =

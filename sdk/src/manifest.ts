@@ -1,0 +1,100 @@
+/**
+ * The plugin manifest: `package.json` → `"ttlp"`. What a plugin is, what it asks for, and the
+ * schema of its settings. Validated with every problem listed at once.
+ */
+import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { Type, type Static } from 'typebox';
+import { EVENT_TYPES } from './contract/constants.ts';
+import { describeErrors } from './contract/validate.ts';
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+export const PLUGIN_ID_PATTERN = '^[a-z][a-z0-9-]{1,62}[a-z0-9]$';
+const CHANNEL_PATTERN = '^[a-z][a-z0-9-]{0,63}$';
+
+export const PluginPermissionsSchema = Type.Object(
+  {
+    events: Type.Array(Type.Union([...EVENT_TYPES.map((type) => Type.Literal(type)), Type.Literal('*')]), {
+      uniqueItems: true,
+      description: "Event types the plugin receives; '*' for all",
+    }),
+    http: Type.Optional(
+      Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }), {
+        uniqueItems: true,
+        description: 'URL globs the plugin may fetch (`*` matches within a path segment or host label, `**` anything)',
+      }),
+    ),
+    kv: Type.Optional(Type.Boolean({ description: 'Uses the persistent key-value store' })),
+  },
+  { additionalProperties: false },
+);
+
+export const PluginManifestSchema = Type.Object(
+  {
+    id: Type.String({ pattern: PLUGIN_ID_PATTERN, description: 'Lower-case id, unique on the host' }),
+    displayName: Type.String({ minLength: 1, maxLength: 64 }),
+    version: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+([-+][0-9A-Za-z.-]+)?$' }),
+    description: Type.Optional(Type.String({ maxLength: 512 })),
+    entry: Type.String({ minLength: 1, maxLength: 256, description: 'Entry file, relative to the package folder' }),
+    permissions: PluginPermissionsSchema,
+    overlayChannels: Type.Optional(
+      Type.Array(Type.String({ pattern: CHANNEL_PATTERN }), { uniqueItems: true, description: 'Overlay channels the plugin writes' }),
+    ),
+    config: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'JSON Schema of the plugin settings' })),
+  },
+  { additionalProperties: false, $id: 'https://ttlp.dev/contracts/plugin-manifest.v1.schema.json' },
+);
+
+export type PluginManifest = Static<typeof PluginManifestSchema>;
+export type PluginPermissions = Static<typeof PluginPermissionsSchema>;
+
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+addFormats(ajv);
+const validateShape = ajv.compile<PluginManifest>(PluginManifestSchema);
+
+export type ManifestResult = { ok: true; manifest: PluginManifest } | { ok: false; problems: string[] };
+
+/** Validates a manifest, including that its config schema is itself a usable JSON Schema. */
+export function validateManifest(value: unknown): ManifestResult {
+  if (!validateShape(value)) return { ok: false, problems: describeErrors(validateShape.errors) };
+  const problems: string[] = [];
+  if (value.config !== undefined) {
+    try {
+      new Ajv({ strict: false }).compile(value.config as AnySchema);
+    } catch (error) {
+      problems.push(`/config is not a valid JSON Schema: ${(error as Error).message}`);
+    }
+  }
+  if (value.entry.startsWith('/') || value.entry.split(/[\\/]/).includes('..')) problems.push('/entry must stay inside the plugin folder');
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, manifest: value };
+}
+
+/**
+ * The permissions a manifest asks for, as the strings that are granted and stored:
+ * `events:<TYPE>`, `overlay:<channel>`, `http:<url glob>`, `kv`.
+ */
+export function requestedPermissions(manifest: PluginManifest): string[] {
+  return [
+    ...manifest.permissions.events.map((type) => `events:${type}`),
+    ...(manifest.overlayChannels ?? []).map((channel) => `overlay:${channel}`),
+    ...(manifest.permissions.http ?? []).map((glob) => `http:${glob}`),
+    ...(manifest.permissions.kv ? ['kv'] : []),
+  ];
+}
+
+export type ConfigResult = { ok: true; config: Record<string, unknown> } | { ok: false; problems: string[] };
+
+const configValidators = new WeakMap<object, ValidateFunction>();
+
+/** Checks settings against the plugin's config schema and fills in its defaults (on a copy). */
+export function validatePluginConfig(manifest: PluginManifest, config: unknown): ConfigResult {
+  const copy = structuredClone(config ?? {}) as Record<string, unknown>;
+  if (manifest.config === undefined) return { ok: true, config: copy };
+  let validate = configValidators.get(manifest.config);
+  if (!validate) {
+    validate = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile(manifest.config as AnySchema);
+    configValidators.set(manifest.config, validate);
+  }
+  return validate(copy) ? { ok: true, config: copy } : { ok: false, problems: describeErrors(validate.errors) };
+}

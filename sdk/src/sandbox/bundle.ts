@@ -1,0 +1,75 @@
+/**
+ * Bundles a plugin's entry with esbuild into one script for its isolate. A plugin may import
+ * `@ttlp/sdk` and its own files; anything else (packages, Node built-ins, files outside its
+ * folder) fails the build with a message naming the import.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Message, type Plugin } from 'esbuild';
+
+const SDK_SOURCE = fileURLToPath(new URL('../', import.meta.url));
+const SDK_ENTRY = path.join(SDK_SOURCE, 'index.ts');
+
+/** The global the bundle assigns the entry's exports to; the prelude reads it. */
+export const PLUGIN_MODULE_GLOBAL = '__ttlp_plugin_module';
+
+export class PluginBuildError extends Error {
+  constructor(
+    readonly pluginDir: string,
+    readonly problems: string[],
+  ) {
+    super(`cannot build the plugin in ${pluginDir}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'PluginBuildError';
+  }
+}
+
+const inside = (dir: string, file: string) => {
+  const relative = path.relative(dir, file);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+};
+
+function onlyTheSdk(pluginDir: string): Plugin {
+  return {
+    name: 'ttlp-only-the-sdk',
+    setup(builder) {
+      builder.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === 'entry-point') return undefined;
+        if (args.path === '@ttlp/sdk') return { path: SDK_ENTRY };
+        if (args.path.startsWith('.') || path.isAbsolute(args.path)) {
+          const target = path.resolve(args.resolveDir, args.path);
+          if (inside(pluginDir, target) || inside(SDK_SOURCE, target)) return undefined;
+          return { errors: [{ text: `"${args.path}" is outside the plugin's folder; a plugin can import only @ttlp/sdk and its own files` }] };
+        }
+        return { errors: [{ text: `"${args.path}" cannot be imported; a plugin can import only @ttlp/sdk and its own files` }] };
+      });
+    },
+  };
+}
+
+const describe = (message: Message) =>
+  message.location ? `${message.location.file}:${message.location.line}:${message.location.column}: ${message.text}` : message.text;
+
+/** The plugin as one script: running it sets `globalThis.__ttlp_plugin_module`. */
+export async function bundlePlugin(pluginDir: string, entry: string): Promise<string> {
+  const root = path.resolve(pluginDir);
+  try {
+    const result = await build({
+      entryPoints: [path.resolve(root, entry)],
+      absWorkingDir: root,
+      bundle: true,
+      write: false,
+      format: 'iife',
+      globalName: PLUGIN_MODULE_GLOBAL,
+      platform: 'neutral',
+      target: 'es2022',
+      logLevel: 'silent',
+      legalComments: 'none',
+      plugins: [onlyTheSdk(root)],
+    });
+    return result.outputFiles[0]!.text;
+  } catch (error) {
+    const failure = error as { errors?: Message[] };
+    if (failure.errors) throw new PluginBuildError(root, failure.errors.map(describe));
+    throw error;
+  }
+}

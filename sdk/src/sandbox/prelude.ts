@@ -1,0 +1,165 @@
+/**
+ * The code that runs first in every plugin isolate: it builds the `PluginContext` the plugin sees
+ * out of two host functions, and gives the host its four entry points. Nothing here is trusted by
+ * the host — the plugin can overwrite any of it — every check happens host-side.
+ *
+ * Host functions (installed as `__ttlp_call` and `__ttlp_request` before this runs, removed by it):
+ * - `call(op, argsJson)` → `{"result":…}` or `{"error":"…"}`, synchronous: overlay, log, timers, run ends;
+ * - `request(id, op, argsJson)`, answered later through `__ttlp.settle(id, outcomeJson)`: kv, http.
+ *
+ * Entry points (`__ttlp`): `setup(runId, configJson, pluginId)`, `dispatch(runId, eventJson)`,
+ * `fire(runId, timerId)`, `settle(requestId, outcomeJson)`. The first three return `{"done":true}`
+ * when everything the run started has finished, else `{"done":false}` and report the end later
+ * through `call('done', {run, error?})`.
+ */
+export const PRELUDE = String.raw`
+(function (host) {
+  'use strict';
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const PromiseCtor = Promise;
+  const ErrorCtor = Error;
+  const describe = (error) => {
+    try {
+      const text = error && typeof error === 'object' && typeof error.stack === 'string' ? error.stack : String(error);
+      return text.slice(0, 2000);
+    } catch (_) {
+      return 'an unprintable error';
+    }
+  };
+  const call = (op, args) => {
+    const outcome = parse(host.call(op, stringify(args)));
+    if (outcome.error !== undefined) throw new ErrorCtor(outcome.error);
+    return outcome.result;
+  };
+  const attempt = (op, args) => {
+    try {
+      call(op, args);
+      return PromiseCtor.resolve();
+    } catch (error) {
+      return PromiseCtor.reject(error);
+    }
+  };
+  const pending = new Map();
+  let nextRequest = 1;
+  const request = (op, args) =>
+    new PromiseCtor((resolve, reject) => {
+      const id = nextRequest++;
+      pending.set(id, { resolve, reject, op });
+      host.request(id, op, stringify(args));
+    });
+
+  const handlers = new Map();
+  const timers = new Map();
+  let plugin;
+
+  const response = (raw) => ({
+    status: raw.status,
+    ok: raw.status >= 200 && raw.status < 300,
+    headers: raw.headers,
+    body: raw.body,
+    json() {
+      return parse(raw.body);
+    },
+  });
+  const logAt = (level) => (message, fields) => call('log', { level, message: String(message), fields: fields === undefined ? undefined : fields });
+  const addTimer = (callback, ms, repeat) => {
+    if (typeof callback !== 'function') throw new TypeError('a timer needs a function');
+    const id = call('timer', { ms: Number(ms) || 0, repeat });
+    timers.set(id, { callback, repeat });
+    return id;
+  };
+  const clearTimer = (id) => {
+    if (timers.delete(id)) call('clearTimer', { id });
+  };
+
+  const context = (config, pluginId) => ({
+    pluginId,
+    config,
+    on(eventType, handler) {
+      if (typeof handler !== 'function') throw new TypeError('on(eventType, handler) needs a function');
+      const list = handlers.get(eventType) || [];
+      list.push(handler);
+      handlers.set(eventType, list);
+      call('subscribe', { eventType });
+    },
+    overlay: {
+      send: (channel, data) => attempt('overlay', { channel, data, kind: 'message' }),
+      setState: (channel, state) => attempt('overlay', { channel, data: state, kind: 'state' }),
+    },
+    kv: {
+      get: (key) => request('kv.get', { key }),
+      set: (key, value) => request('kv.set', { key, value }),
+      delete: (key) => request('kv.delete', { key }),
+    },
+    http: {
+      fetch: (url, init) => request('http.fetch', { url: String(url), init: init || {} }).then(response),
+    },
+    log: { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') },
+    setTimeout: (callback, ms) => addTimer(callback, ms, false),
+    setInterval: (callback, ms) => addTimer(callback, ms, true),
+    clearTimeout: clearTimer,
+    clearInterval: clearTimer,
+  });
+
+  const deepFreeze = (value) => {
+    if (value && typeof value === 'object') {
+      for (const key of Object.keys(value)) deepFreeze(value[key]);
+      Object.freeze(value);
+    }
+    return value;
+  };
+
+  /** Runs the functions of one run; answers whether all of them already finished. */
+  const settleRun = (runId, work) => {
+    const promises = [];
+    let firstError;
+    for (const fn of work) {
+      try {
+        const result = fn();
+        if (result && typeof result.then === 'function') promises.push(result);
+      } catch (error) {
+        if (firstError === undefined) firstError = describe(error);
+      }
+    }
+    if (promises.length === 0) return stringify({ done: true, error: firstError });
+    PromiseCtor.all(promises).then(
+      () => host.call('done', stringify({ run: runId, error: firstError })),
+      (error) => host.call('done', stringify({ run: runId, error: firstError === undefined ? describe(error) : firstError })),
+    );
+    return stringify({ done: false });
+  };
+
+  globalThis.__ttlp = {
+    setup(runId, configJson, pluginId) {
+      const module = globalThis.__ttlp_plugin_module;
+      plugin = module && (module.default || module);
+      if (!plugin || typeof plugin.setup !== 'function')
+        return stringify({ done: true, error: 'the entry must default-export definePlugin({ setup(ctx) { … } })' });
+      const ctx = context(deepFreeze(parse(configJson)), pluginId);
+      return settleRun(runId, [() => plugin.setup(ctx)]);
+    },
+    dispatch(runId, eventJson) {
+      const event = parse(eventJson);
+      const list = (handlers.get(event.eventType) || []).concat(handlers.get('*') || []);
+      return settleRun(runId, list.map((handler) => () => handler(event)));
+    },
+    fire(runId, timerId) {
+      const timer = timers.get(timerId);
+      if (!timer) return stringify({ done: true });
+      if (!timer.repeat) timers.delete(timerId);
+      return settleRun(runId, [timer.callback]);
+    },
+    settle(requestId, outcomeJson) {
+      const request = pending.get(requestId);
+      if (!request) return;
+      pending.delete(requestId);
+      const outcome = parse(outcomeJson);
+      if (outcome.error !== undefined) request.reject(new ErrorCtor(outcome.error));
+      else request.resolve(outcome.result);
+    },
+  };
+})({ call: globalThis.__ttlp_call, request: globalThis.__ttlp_request });
+delete globalThis.__ttlp_call;
+delete globalThis.__ttlp_request;
+`;

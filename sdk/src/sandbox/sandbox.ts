@@ -1,0 +1,517 @@
+/**
+ * One plugin in its own isolated-vm isolate. The host side of every call the plugin makes lives
+ * here: permissions and limits are checked before a service is used, and every answer crosses
+ * the boundary as a JSON string (`{result}` or `{error}`, never a host stack or object).
+ *
+ * A "run" is one entry into the plugin — its setup, one event, one timer — plus the async work it
+ * started. Each entry has a CPU timeout (isolated-vm's, which also covers the microtasks it
+ * triggers); the async part has a wall deadline; the isolate's CPU use per second is capped.
+ * A violation is a fault. Faults that leave the isolate unusable or busy (memory, deadline,
+ * CPU share) recreate it: setup runs again, kv is kept. Too many faults in a window disable the
+ * plugin.
+ */
+import ivm from 'isolated-vm';
+import type { EventType } from '../contract/constants.ts';
+import type { Json } from '../plugin.ts';
+import { Grants } from './permissions.ts';
+import { PRELUDE } from './prelude.ts';
+
+export interface SandboxLimits {
+  /** Heap of the isolate, MB. */
+  heapMb: number;
+  /** CPU of one entry into the plugin (an event, a timer, setup), ms. */
+  cpuMsPerRun: number;
+  /** Time for the async work a run started to finish, ms. */
+  wallMsPerRun: number;
+  /** CPU the isolate may use per second, ms (timers and async work included). */
+  cpuMsPerSecond: number;
+  overlayMaxBytes: number;
+  kvValueMaxBytes: number;
+  /** Log lines per second on average, with bursts up to `logBurst`. */
+  logPerSecond: number;
+  logBurst: number;
+  maxTimers: number;
+  minTimerMs: number;
+  /** Faults within `faultWindowMs` that disable the plugin. */
+  maxFaults: number;
+  faultWindowMs: number;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = {
+  heapMb: 64,
+  cpuMsPerRun: 50,
+  wallMsPerRun: 10_000,
+  cpuMsPerSecond: 500,
+  overlayMaxBytes: 64 * 1024,
+  kvValueMaxBytes: 64 * 1024,
+  logPerSecond: 20,
+  logBurst: 100,
+  maxTimers: 64,
+  minTimerMs: 10,
+  maxFaults: 5,
+  faultWindowMs: 60_000,
+};
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** What the plugin's current run is about, for the services (the actions log names the event). */
+export interface RunInfo {
+  kind: 'setup' | 'event' | 'timer';
+  eventId?: string;
+}
+
+export interface HttpCall {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What the host (or the test harness) does for a plugin once its permissions were checked. */
+export interface SandboxServices {
+  overlay(channel: string, data: Json, kind: 'message' | 'state', run: RunInfo): void;
+  log(level: LogLevel, message: string, fields: Record<string, Json> | undefined, run: RunInfo): void;
+  kvGet(key: string, run: RunInfo): Promise<Json | undefined>;
+  kvSet(key: string, value: Json, run: RunInfo): Promise<void>;
+  kvDelete(key: string, run: RunInfo): Promise<void>;
+  fetch(call: HttpCall, grants: Grants, run: RunInfo): Promise<HttpAnswer>;
+}
+
+export type FaultKind = 'error' | 'timeout' | 'memory' | 'deadline' | 'cpu' | 'limit' | 'crash';
+
+export interface Fault {
+  kind: FaultKind;
+  message: string;
+  run: RunInfo;
+  at: Date;
+}
+
+export interface SandboxOptions {
+  pluginId: string;
+  /** The bundled plugin (see `bundlePlugin`). */
+  code: string;
+  config: Record<string, unknown>;
+  grants: readonly string[];
+  services: SandboxServices;
+  limits?: Partial<SandboxLimits>;
+  onFault?(fault: Fault): void;
+  onDisabled?(reason: string): void;
+}
+
+interface Run {
+  id: number;
+  info: RunInfo;
+  violation?: string;
+  finish(outcome: RunEnd): void;
+}
+
+interface Generation {
+  number: number;
+  isolate: ivm.Isolate;
+  context: ivm.Context;
+  entries: { setup: ivm.Reference; dispatch: ivm.Reference; fire: ivm.Reference; settle: ivm.Reference };
+  timers: Map<number, NodeJS.Timeout>;
+  subscribed: Set<string>;
+}
+
+type Outcome = { result: unknown } | { error: string };
+/** How a run ended: its handlers' first error, a fault, or cut short by a restart of the isolate. */
+type RunEnd = { error?: string; fault?: Omit<Fault, 'run' | 'at'>; aborted?: boolean };
+
+const MAX_KEY_LENGTH = 256;
+const TIMED_OUT = 'Script execution timed out.';
+
+export class PluginSandbox {
+  readonly limits: SandboxLimits;
+  readonly grants: Grants;
+  private generation: Generation | undefined;
+  private generations = 0;
+  private nextRun = 0;
+  private nextTimer = 0;
+  private readonly runs = new Map<number, Run>();
+  private active: Run | undefined;
+  private faultTimes: number[] = [];
+  private logTokens: number;
+  private logRefilledAt = Date.now();
+  private cpuWindow = { start: 0, cpuAtStart: 0n };
+  private disabledReason: string | undefined;
+  private config: Record<string, unknown>;
+
+  private constructor(private readonly options: SandboxOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.grants = new Grants(options.grants);
+    this.logTokens = this.limits.logBurst;
+    this.config = options.config;
+  }
+
+  /** Creates the isolate and runs the plugin's setup; a failing setup is a fault, not an exception. */
+  static async start(options: SandboxOptions): Promise<PluginSandbox> {
+    const sandbox = new PluginSandbox(options);
+    await sandbox.boot();
+    return sandbox;
+  }
+
+  get pluginId(): string {
+    return this.options.pluginId;
+  }
+
+  get disabled(): string | undefined {
+    return this.disabledReason;
+  }
+
+  /** True when the plugin is granted `eventType` and registered a handler that receives it. */
+  wants(eventType: EventType | string): boolean {
+    const subscribed = this.generation?.subscribed;
+    if (this.disabledReason || !subscribed || !this.grants.receives(eventType)) return false;
+    return subscribed.has(eventType) || subscribed.has('*');
+  }
+
+  /**
+   * Runs the plugin's handlers for one event and waits for the async work they started.
+   * Resolves with the fault, if the run had one; never rejects.
+   */
+  async dispatch(event: { eventId: string; eventType: string }, eventJson: string): Promise<Fault | undefined> {
+    if (!this.wants(event.eventType)) return undefined;
+    return this.run({ kind: 'event', eventId: event.eventId }, (generation, runId) =>
+      generation.entries.dispatch.applySync(undefined, [runId, eventJson], { timeout: this.limits.cpuMsPerRun }),
+    );
+  }
+
+  /** Replaces the config (already validated) and restarts the plugin with it; kv is kept. */
+  async reconfigure(config: Record<string, unknown>): Promise<void> {
+    this.config = config;
+    await this.recreate();
+  }
+
+  async close(): Promise<void> {
+    this.teardown();
+  }
+
+  // ---- runs -------------------------------------------------------------------------------
+
+  private async boot(): Promise<void> {
+    const generation = await this.createGeneration();
+    if (this.disabledReason) {
+      this.dispose(generation);
+      return;
+    }
+    this.generation = generation;
+    this.cpuWindow = { start: Date.now(), cpuAtStart: generation.isolate.cpuTime };
+    await this.run({ kind: 'setup' }, (current, runId) =>
+      current.entries.setup.applySync(undefined, [runId, JSON.stringify(this.config), this.pluginId], {
+        timeout: this.limits.cpuMsPerRun,
+      }),
+    );
+  }
+
+  private async createGeneration(): Promise<Generation> {
+    const isolate = new ivm.Isolate({
+      memoryLimit: this.limits.heapMb,
+      onCatastrophicError: (message) => this.disable(`the isolate failed: ${message}`),
+    });
+    const context = await isolate.createContext();
+    const number = ++this.generations;
+    const global = context.global;
+    await global.set('globalThis', global.derefInto());
+    await global.set('__ttlp_call', new ivm.Callback((op: string, args: string) => this.serveCall(number, op, args)));
+    // Both are synchronous: the isolate is only ever entered from this thread (applySync), so the
+    // host knows which run is calling.
+    await global.set('__ttlp_request', new ivm.Callback((id: number, op: string, args: string) => this.serveRequest(number, id, op, args)));
+    const timeout = this.limits.cpuMsPerRun * 10;
+    await context.eval(PRELUDE, { timeout });
+    const generation: Partial<Generation> = { number, isolate, context, timers: new Map(), subscribed: new Set() };
+    try {
+      await context.eval(this.options.code, { timeout });
+    } catch (error) {
+      const kind = isolate.isDisposed ? 'memory' : messageOf(error) === TIMED_OUT ? 'timeout' : 'crash';
+      this.fault({ kind, message: `loading the plugin failed: ${messageOf(error)}` }, { kind: 'setup' });
+      this.disable(`loading the plugin failed: ${messageOf(error)}`);
+      return generation as Generation;
+    }
+    const entries = (await global.get('__ttlp', { reference: true })) as ivm.Reference<Record<string, unknown>>;
+    generation.entries = {
+      setup: (await entries.get('setup', { reference: true })) as ivm.Reference,
+      dispatch: (await entries.get('dispatch', { reference: true })) as ivm.Reference,
+      fire: (await entries.get('fire', { reference: true })) as ivm.Reference,
+      settle: (await entries.get('settle', { reference: true })) as ivm.Reference,
+    };
+    entries.release();
+    return generation as Generation;
+  }
+
+  /** Enters the isolate for one run and waits for the run's async work (up to the wall deadline). */
+  private async run(info: RunInfo, enter: (generation: Generation, runId: number) => unknown): Promise<Fault | undefined> {
+    const generation = this.generation;
+    if (!generation || this.disabledReason) return undefined;
+    const runId = ++this.nextRun;
+    let finish!: Run['finish'];
+    const finished = new Promise<RunEnd>((resolve) => (finish = resolve));
+    const run: Run = { id: runId, info, finish };
+    this.runs.set(runId, run);
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      const entered = this.enter(generation, run, () => enter(generation, runId));
+      if ('fault' in entered) return this.endRun(run, entered.fault);
+      const state = JSON.parse(String(entered.value)) as { done: boolean; error?: string };
+      if (state.done) return this.endRun(run, state.error === undefined ? undefined : { kind: 'error', message: state.error });
+      deadline = setTimeout(
+        () => finish({ fault: { kind: 'deadline', message: `async work did not finish within ${this.limits.wallMsPerRun} ms` } }),
+        this.limits.wallMsPerRun,
+      );
+      const outcome = await finished;
+      if (outcome.aborted) return undefined;
+      return this.endRun(run, outcome.fault ?? (outcome.error === undefined ? undefined : { kind: 'error', message: outcome.error }));
+    } finally {
+      clearTimeout(deadline);
+      this.runs.delete(runId);
+    }
+  }
+
+  /** Calls into the isolate with `run` as the current run; turns what went wrong into a fault. */
+  private enter(generation: Generation, run: Run, call: () => unknown): { value: unknown } | { fault: Omit<Fault, 'run' | 'at'> } {
+    const previous = this.active;
+    this.active = run;
+    try {
+      return { value: call() };
+    } catch (error) {
+      if (generation.isolate.isDisposed) return { fault: { kind: 'memory', message: `the isolate ran out of memory (${this.limits.heapMb} MB)` } };
+      const message = messageOf(error);
+      if (message === TIMED_OUT) return { fault: { kind: 'timeout', message: `used more than ${this.limits.cpuMsPerRun} ms of CPU` } };
+      return { fault: { kind: 'crash', message } };
+    } finally {
+      this.active = previous;
+    }
+  }
+
+  private endRun(run: Run, fault: Omit<Fault, 'run' | 'at'> | undefined): Fault | undefined {
+    const recorded = fault ?? (run.violation ? { kind: 'limit' as const, message: run.violation } : this.cpuShareFault());
+    if (!recorded) return undefined;
+    const full = this.fault(recorded, run.info);
+    if (['memory', 'deadline', 'cpu', 'crash'].includes(recorded.kind) && !this.disabledReason) void this.recreate();
+    return full;
+  }
+
+  private cpuShareFault(): Omit<Fault, 'run' | 'at'> | undefined {
+    const generation = this.generation;
+    if (!generation || generation.isolate.isDisposed) return undefined;
+    const now = Date.now();
+    const used = Number(generation.isolate.cpuTime - this.cpuWindow.cpuAtStart) / 1e6;
+    const elapsed = now - this.cpuWindow.start;
+    if (elapsed >= 1000) this.cpuWindow = { start: now, cpuAtStart: generation.isolate.cpuTime };
+    if (used > this.limits.cpuMsPerSecond * Math.max(1, elapsed / 1000))
+      return { kind: 'cpu', message: `used ${Math.round(used)} ms of CPU in ${elapsed} ms (limit ${this.limits.cpuMsPerSecond} ms per second)` };
+    return undefined;
+  }
+
+  private fault(fault: Omit<Fault, 'run' | 'at'>, run: RunInfo): Fault {
+    const full: Fault = { ...fault, run, at: new Date() };
+    this.options.onFault?.(full);
+    const now = Date.now();
+    this.faultTimes = [...this.faultTimes.filter((time) => now - time < this.limits.faultWindowMs), now];
+    if (this.faultTimes.length >= this.limits.maxFaults)
+      this.disable(`${this.faultTimes.length} faults within ${this.limits.faultWindowMs / 1000} s; the last: ${fault.message}`);
+    return full;
+  }
+
+  private disable(reason: string): void {
+    if (this.disabledReason) return;
+    this.disabledReason = reason;
+    this.teardown();
+    this.options.onDisabled?.(reason);
+  }
+
+  private async recreate(): Promise<void> {
+    this.teardown();
+    if (this.disabledReason) return;
+    await this.boot();
+  }
+
+  private teardown(): void {
+    const generation = this.generation;
+    this.generation = undefined;
+    for (const run of this.runs.values()) run.finish({ aborted: true });
+    if (generation) this.dispose(generation);
+  }
+
+  private dispose(generation: Generation): void {
+    for (const timer of generation.timers.values()) clearTimeout(timer);
+    generation.timers.clear();
+    if (!generation.isolate.isDisposed) generation.isolate.dispose();
+  }
+
+  // ---- calls from the plugin ----------------------------------------------------------------
+
+  private current(generationNumber: number): { generation: Generation; run: Run } | undefined {
+    const generation = this.generation;
+    if (!generation || generation.number !== generationNumber || !this.active) return undefined;
+    return { generation, run: this.active };
+  }
+
+  private serveCall(generationNumber: number, op: unknown, argsJson: unknown): string {
+    const current = this.current(generationNumber);
+    if (!current) return answer({ error: 'the plugin is not running' });
+    try {
+      const args = parseArgs(argsJson);
+      return answer(this.call(current.generation, current.run, String(op), args));
+    } catch (error) {
+      return answer({ error: messageOf(error) });
+    }
+  }
+
+  private call(generation: Generation, run: Run, op: string, args: Record<string, unknown>): Outcome {
+    switch (op) {
+      case 'subscribe': {
+        const eventType = String(args.eventType);
+        if (!this.grants.receives(eventType))
+          return { error: `not allowed to receive ${eventType} events (grant "events:${eventType}" is missing)` };
+        generation.subscribed.add(eventType);
+        return { result: null };
+      }
+      case 'overlay':
+        return this.overlay(run, args);
+      case 'log':
+        return this.log(run, args);
+      case 'timer':
+        return this.addTimer(generation, args);
+      case 'clearTimer': {
+        const id = Number(args.id);
+        clearTimeout(generation.timers.get(id));
+        generation.timers.delete(id);
+        return { result: null };
+      }
+      case 'done': {
+        const target = this.runs.get(Number(args.run));
+        target?.finish({ error: typeof args.error === 'string' ? args.error : undefined });
+        return { result: null };
+      }
+      default:
+        return { error: `unknown operation ${op}` };
+    }
+  }
+
+  private overlay(run: Run, args: Record<string, unknown>): Outcome {
+    const channel = String(args.channel);
+    if (!this.grants.writes(channel)) return { error: `not allowed to write to overlay channel "${channel}"` };
+    const text = JSON.stringify(args.data ?? null);
+    if (Buffer.byteLength(text) > this.limits.overlayMaxBytes) {
+      run.violation ??= `an overlay message of ${Buffer.byteLength(text)} bytes exceeds the limit of ${this.limits.overlayMaxBytes}`;
+      return { error: run.violation };
+    }
+    this.options.services.overlay(channel, JSON.parse(text) as Json, args.kind === 'state' ? 'state' : 'message', run.info);
+    return { result: null };
+  }
+
+  private log(run: Run, args: Record<string, unknown>): Outcome {
+    const now = Date.now();
+    this.logTokens = Math.min(this.limits.logBurst, this.logTokens + ((now - this.logRefilledAt) / 1000) * this.limits.logPerSecond);
+    this.logRefilledAt = now;
+    if (this.logTokens < 1) {
+      run.violation ??= `more than ${this.limits.logPerSecond} log lines per second`;
+      return { error: run.violation };
+    }
+    this.logTokens -= 1;
+    const level = (['debug', 'info', 'warn', 'error'] as const).find((name) => name === args.level) ?? 'info';
+    const fields = args.fields && typeof args.fields === 'object' ? (args.fields as Record<string, Json>) : undefined;
+    this.options.services.log(level, String(args.message).slice(0, 4096), fields, run.info);
+    return { result: null };
+  }
+
+  private addTimer(generation: Generation, args: Record<string, unknown>): Outcome {
+    if (generation.timers.size >= this.limits.maxTimers) return { error: `more than ${this.limits.maxTimers} timers` };
+    const id = ++this.nextTimer;
+    const ms = Math.max(this.limits.minTimerMs, Math.min(2_147_483_647, Number(args.ms) || 0));
+    const repeat = args.repeat === true;
+    const fire = () => {
+      if (this.generation !== generation) return;
+      if (!repeat) generation.timers.delete(id);
+      void this.run({ kind: 'timer' }, (current, runId) =>
+        current.entries.fire.applySync(undefined, [runId, id], { timeout: this.limits.cpuMsPerRun }),
+      );
+    };
+    generation.timers.set(id, repeat ? setInterval(fire, ms) : setTimeout(fire, ms));
+    return { result: id };
+  }
+
+  private serveRequest(generationNumber: number, id: unknown, op: unknown, argsJson: unknown): void {
+    const current = this.current(generationNumber);
+    if (!current) return;
+    const { generation, run } = current;
+    const respond = (outcome: Outcome) => {
+      if (this.generation !== generation) return;
+      const entered = this.enter(generation, run, () =>
+        generation.entries.settle.applySync(undefined, [Number(id), answer(outcome)], { timeout: this.limits.cpuMsPerRun }),
+      );
+      if (!('fault' in entered)) return;
+      // A run still waiting ends with the fault; work the plugin left running after its run ended faults on its own.
+      if (this.runs.has(run.id)) run.finish({ fault: entered.fault });
+      else this.endRun(run, entered.fault);
+    };
+    let args: Record<string, unknown>;
+    try {
+      args = parseArgs(argsJson);
+    } catch (error) {
+      respond({ error: messageOf(error) });
+      return;
+    }
+    this.request(String(op), args, run.info).then(
+      (result) => respond({ result: result ?? null }),
+      (error: unknown) => respond({ error: messageOf(error) }),
+    );
+  }
+
+  private async request(op: string, args: Record<string, unknown>, run: RunInfo): Promise<unknown> {
+    const services = this.options.services;
+    if (op.startsWith('kv.')) {
+      if (!this.grants.kv) throw new Error('not allowed to use kv (grant "kv" is missing)');
+      const key = String(args.key);
+      if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw new Error(`a kv key has 1 to ${MAX_KEY_LENGTH} characters`);
+      if (op === 'kv.get') return services.kvGet(key, run);
+      if (op === 'kv.delete') return services.kvDelete(key, run);
+      if (op === 'kv.set') {
+        const text = JSON.stringify(args.value ?? null);
+        if (Buffer.byteLength(text) > this.limits.kvValueMaxBytes) throw new Error(`a kv value is at most ${this.limits.kvValueMaxBytes} bytes`);
+        return services.kvSet(key, JSON.parse(text) as Json, run);
+      }
+    }
+    if (op === 'http.fetch') return services.fetch(this.httpCall(args), this.grants, run);
+    throw new Error(`unknown operation ${op}`);
+  }
+
+  private httpCall(args: Record<string, unknown>): HttpCall {
+    let url: URL;
+    try {
+      url = new URL(String(args.url));
+    } catch {
+      throw new Error(`not a URL: ${String(args.url).slice(0, 200)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`only http and https URLs can be fetched, not ${url.protocol}`);
+    if (url.username || url.password) throw new Error('URLs with credentials cannot be fetched');
+    if (!this.grants.fetchGrant(url)) throw new Error(`not allowed to fetch ${url.href} (no granted URL pattern matches)`);
+    const init = (args.init && typeof args.init === 'object' ? args.init : {}) as Record<string, unknown>;
+    const headers: Record<string, string> = {};
+    if (init.headers && typeof init.headers === 'object')
+      for (const [name, value] of Object.entries(init.headers as Record<string, unknown>)) headers[name.toLowerCase()] = String(value);
+    const method = String(init.method ?? 'GET').toUpperCase();
+    return { url: url.href, method, headers, ...(typeof init.body === 'string' ? { body: init.body } : {}) };
+  }
+}
+
+function answer(outcome: Outcome): string {
+  return JSON.stringify(outcome);
+}
+
+function parseArgs(argsJson: unknown): Record<string, unknown> {
+  const parsed = JSON.parse(String(argsJson)) as unknown;
+  if (!parsed || typeof parsed !== 'object') throw new Error('malformed call');
+  return parsed as Record<string, unknown>;
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

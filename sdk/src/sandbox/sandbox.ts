@@ -142,6 +142,8 @@ export class PluginSandbox {
   private cpuWindow = { start: 0, cpuAtStart: 0n };
   private disabledReason: string | undefined;
   private config: Record<string, unknown>;
+  /** Set while the isolate is being recreated; events wait for it instead of being missed. */
+  private restarting: Promise<void> | undefined;
 
   private constructor(private readonly options: SandboxOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -177,6 +179,7 @@ export class PluginSandbox {
    * Resolves with the fault, if the run had one; never rejects.
    */
   async dispatch(event: { eventId: string; eventType: string }, eventJson: string): Promise<Fault | undefined> {
+    while (this.restarting) await this.restarting;
     if (!this.wants(event.eventType)) return undefined;
     return this.run({ kind: 'event', eventId: event.eventId }, (generation, runId) =>
       generation.entries.dispatch.applySync(undefined, [runId, eventJson], { timeout: this.limits.cpuMsPerRun }),
@@ -329,7 +332,11 @@ export class PluginSandbox {
   private async recreate(): Promise<void> {
     this.teardown();
     if (this.disabledReason) return;
-    await this.boot();
+    const restarting = this.boot().finally(() => {
+      if (this.restarting === restarting) this.restarting = undefined;
+    });
+    this.restarting = restarting;
+    await restarting;
   }
 
   private teardown(): void {
@@ -456,12 +463,14 @@ export class PluginSandbox {
     try {
       args = parseArgs(argsJson);
     } catch (error) {
-      respond({ error: messageOf(error) });
+      setImmediate(() => respond({ error: messageOf(error) }));
       return;
     }
+    // Answers go back on a later turn of the event loop: a plugin awaiting host calls in a loop
+    // must not turn into a microtask loop on the host that starves its timers and I/O.
     this.request(String(op), args, run.info).then(
-      (result) => respond({ result: result ?? null }),
-      (error: unknown) => respond({ error: messageOf(error) }),
+      (result) => setImmediate(() => respond({ result: result ?? null })),
+      (error: unknown) => setImmediate(() => respond({ error: messageOf(error) })),
     );
   }
 

@@ -1,0 +1,100 @@
+/**
+ * Alerts: follow, share, subscribe and gift alerts on the `alerts` overlay channel. A gift streak
+ * is one alert whose count goes up; message shapes are in alert-message.ts and README.md.
+ */
+import { definePlugin, type UnifiedEvent } from '@ttlp/sdk';
+import { alertUser, userValues, type AlertMessage } from './alert-message.ts';
+import { GiftAlerts, type GiftAlertStep } from './gift-alerts.ts';
+import { RecentKeys } from './recent-keys.ts';
+import { renderTemplate, type TemplateValues } from './template.ts';
+
+export interface AlertSettings {
+  enabled: boolean;
+  template: string;
+  durationMs: number;
+}
+
+export interface AlertsConfig {
+  follow: AlertSettings;
+  share: AlertSettings;
+  subscribe: AlertSettings;
+  gift: AlertSettings & { minCoins: number; streakTimeoutMs: number };
+}
+
+export const ALERTS_CHANNEL = 'alerts';
+
+/** Event ids remembered to drop re-delivered events (TikTok and the bus may deliver one twice). */
+const SEEN_EVENTS_KEPT = 2000;
+
+export default definePlugin<AlertsConfig>({
+  setup(ctx) {
+    const { follow, share, subscribe, gift } = ctx.config;
+    const seen = new RecentKeys(SEEN_EVENTS_KEPT);
+    const firstDelivery =
+      <E extends UnifiedEvent>(handler: (event: E) => Promise<void>) =>
+      (event: E) =>
+        seen.add(event.eventId) ? handler(event) : undefined;
+    const send = (message: AlertMessage) => ctx.overlay.send(ALERTS_CHANNEL, message);
+
+    /** The fields of an alert that is complete in one message. */
+    const singleAlert = (settings: AlertSettings, event: UnifiedEvent, values: TemplateValues = {}) => {
+      const user = alertUser(event.user);
+      const text = renderTemplate(settings.template, { ...userValues(user), ...values });
+      return { alertId: event.eventId, update: false, final: true, text, durationMs: settings.durationMs, user };
+    };
+
+    if (follow.enabled) ctx.on('FOLLOW', firstDelivery((event) => send({ type: 'follow', ...singleAlert(follow, event) })));
+    if (share.enabled) ctx.on('SHARE', firstDelivery((event) => send({ type: 'share', ...singleAlert(share, event) })));
+    if (subscribe.enabled)
+      ctx.on(
+        'SUBSCRIBE',
+        firstDelivery((event) => {
+          const subMonth = event.payload?.subMonth ?? null;
+          return send({ type: 'subscribe', subMonth, ...singleAlert(subscribe, event, { subMonth: subMonth ?? '' }) });
+        }),
+      );
+    if (!gift.enabled) return;
+
+    const gifts = new GiftAlerts(gift.minCoins, gift.streakTimeoutMs);
+    const giftMessage = (step: GiftAlertStep): AlertMessage => {
+      const user = alertUser(step.user);
+      const values = { ...userValues(user), giftName: step.gift.giftName, count: step.count, coins: step.coins };
+      return {
+        type: 'gift',
+        alertId: step.alertId,
+        update: step.update,
+        final: step.final,
+        text: renderTemplate(gift.template, values),
+        durationMs: gift.durationMs,
+        user,
+        giftName: step.gift.giftName,
+        giftImageUrl: step.gift.giftImageUrl ?? null,
+        count: step.count,
+        coins: step.coins,
+      };
+    };
+
+    // One timer for all open streaks, armed only while one is open, so idle streaks get closed
+    // without a timer per streak (the isolate's timers are limited).
+    let sweepTimer: number | undefined;
+    const scheduleSweep = () => {
+      const next = gifts.nextExpiry();
+      if (next !== undefined && sweepTimer === undefined) sweepTimer = ctx.setTimeout(sweep, next - Date.now());
+    };
+    const sweep = async () => {
+      sweepTimer = undefined;
+      const steps = gifts.expire(Date.now());
+      scheduleSweep();
+      for (const step of steps) await send(giftMessage(step));
+    };
+
+    ctx.on(
+      'GIFT',
+      firstDelivery(async (event) => {
+        const step = gifts.receive(event, Date.now());
+        scheduleSweep();
+        if (step) await send(giftMessage(step));
+      }),
+    );
+  },
+});

@@ -1,0 +1,34 @@
+/**
+ * Chat: the chat box feed on the `chat` overlay channel. Each accepted chat message is sent as it
+ * arrives, and the last `maxMessages` are the channel's state, for widgets that connect later.
+ */
+import { definePlugin } from '@ttlp/sdk';
+import { chatMessage } from './chat-message.ts';
+import { ChatFeed } from './feed.ts';
+import { chatFilter, type ChatFilterSettings } from './filters.ts';
+import { RecentKeys } from './recent-keys.ts';
+
+export interface ChatConfig extends ChatFilterSettings {
+  maxMessages: number;
+}
+
+export const CHAT_CHANNEL = 'chat';
+
+/** Event ids remembered to drop re-delivered messages (TikTok and the bus may deliver one twice). */
+const SEEN_EVENTS_KEPT = 2000;
+
+export default definePlugin<ChatConfig>({
+  setup(ctx) {
+    const accepts = chatFilter(ctx.config);
+    const feed = new ChatFeed(ctx.config.maxMessages);
+    const seen = new RecentKeys(SEEN_EVENTS_KEPT);
+
+    ctx.on('CHAT', async (event) => {
+      const message = chatMessage(event);
+      if (!message || !accepts(event.user, message.text) || !seen.add(event.eventId)) return;
+      feed.add(message);
+      await ctx.overlay.send(CHAT_CHANNEL, message);
+      await ctx.overlay.setState(CHAT_CHANNEL, { messages: feed.messages });
+    });
+  },
+});

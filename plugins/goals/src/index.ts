@@ -1,0 +1,83 @@
+/**
+ * Goals: like, follow and coin goals with progress bars on the `goals` overlay channel. Progress
+ * is stored in kv per session, so a restart of the plugin keeps it, and a new session starts from
+ * zero. Every reached goal is announced once.
+ */
+import { definePlugin } from '@ttlp/sdk';
+import { distinctGoals, goalViews, unannounced, type Goal, type GoalView } from './goals.ts';
+import { countEvent, emptyProgress, type CountedEvent, type Progress } from './progress.ts';
+
+type Config = { goals: Goal[] };
+
+const CHANNEL = 'goals';
+/** kv: the ids of the sessions with stored progress, newest first. */
+const SESSIONS_KEY = 'sessions';
+/** Sessions whose progress is kept; more than one because a replay can run next to the live session. */
+const KEPT_SESSIONS = 3;
+const progressKey = (sessionId: string) => `progress:${sessionId}`;
+
+const reachedMessage = (goal: GoalView) => ({
+  type: 'reached',
+  goalId: goal.id,
+  kind: goal.kind,
+  title: goal.title,
+  current: goal.current,
+  target: goal.target,
+});
+
+export default definePlugin<Config>({
+  setup(ctx) {
+    const { goals, repeated } = distinctGoals(ctx.config.goals);
+    if (repeated.length > 0) ctx.log.warn('goals with a repeated id are left out', { ids: repeated });
+
+    let session: { id: string; progress: Progress } | undefined;
+
+    // Each event reads and writes kv; running them one after the other keeps two from interleaving.
+    let queue: Promise<void> = Promise.resolve();
+    const serially = (work: () => Promise<void>): Promise<void> => {
+      const run = queue.then(work);
+      queue = run.catch(() => undefined);
+      return run;
+    };
+
+    /** The progress of `sessionId`: cached, else stored, else zero for a session not seen before. */
+    async function openSession(sessionId: string): Promise<Progress> {
+      if (session?.id === sessionId) return session.progress;
+      const known = (await ctx.kv.get<string[]>(SESSIONS_KEY)) ?? [];
+      let stored: Progress | undefined;
+      if (known.includes(sessionId)) {
+        stored = await ctx.kv.get<Progress>(progressKey(sessionId));
+      } else {
+        await ctx.kv.set(SESSIONS_KEY, [sessionId, ...known].slice(0, KEPT_SESSIONS));
+        for (const old of known.slice(KEPT_SESSIONS - 1)) await ctx.kv.delete(progressKey(old));
+      }
+      session = { id: sessionId, progress: stored ?? emptyProgress() };
+      return session.progress;
+    }
+
+    /** Stores the progress, updates the bars and announces the goals reached since the last time. */
+    async function commit(sessionId: string, progress: Progress): Promise<void> {
+      const reached = unannounced(goals, progress);
+      for (const goal of reached) progress.announced[goal.id] = goal.target;
+      await ctx.kv.set(progressKey(sessionId), progress);
+      await ctx.overlay.setState(CHANNEL, { goals: goalViews(goals, progress) });
+      for (const goal of reached) await ctx.overlay.send(CHANNEL, reachedMessage(goal));
+    }
+
+    const onEvent = (event: CountedEvent) =>
+      serially(async () => {
+        const progress = await openSession(event.sessionId);
+        if (countEvent(progress, event)) await commit(event.sessionId, progress);
+      });
+    ctx.on('LIKE', onEvent);
+    ctx.on('FOLLOW', onEvent);
+    ctx.on('GIFT', onEvent);
+
+    // Widgets that connect before the next event see the latest session's bars (or empty ones).
+    return serially(async () => {
+      const latest = (await ctx.kv.get<string[]>(SESSIONS_KEY))?.[0];
+      if (latest === undefined) await ctx.overlay.setState(CHANNEL, { goals: goalViews(goals, emptyProgress()) });
+      else await commit(latest, await openSession(latest));
+    });
+  },
+});

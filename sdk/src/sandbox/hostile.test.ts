@@ -1,0 +1,168 @@
+/**
+ * Hostile plugins, each contained: it gets nothing of the host, its faults are recorded, and a
+ * well-behaved plugin running beside it receives every event.
+ */
+import { describe, expect, it } from 'vitest';
+import { createTestHost, makeEvent, type TestHost } from '../testing/index.ts';
+import { writePlugin } from '../test-support/plugin-dir.ts';
+import { bundlePlugin } from './bundle.ts';
+import type { SandboxLimits } from './sandbox.ts';
+
+const EVENTS = 12;
+const events = () => Array.from({ length: EVENTS }, (_, i) => makeEvent('CHAT', { message: `m${i}` }));
+
+const wellBehaved = () =>
+  createTestHost({
+    plugin: writePlugin(`
+      import { definePlugin } from '@ttlp/sdk';
+      export default definePlugin({ setup(ctx) { ctx.on('CHAT', (e) => ctx.overlay.send('main', e.payload.message)); } });
+    `),
+  });
+
+/** Runs `hostile` and a well-behaved plugin side by side over the same events. */
+async function besideAGoodPlugin(source: string, limits: Partial<SandboxLimits> = {}): Promise<TestHost> {
+  const hostile = await createTestHost({ plugin: writePlugin(source), limits });
+  const good = await wellBehaved();
+  for (const event of events()) {
+    await hostile.send(event);
+    await good.send(event);
+  }
+  expect(good.messages('main')).toEqual(Array.from({ length: EVENTS }, (_, i) => `m${i}`));
+  expect(good.faults).toEqual([]);
+  await good.close();
+  return hostile;
+}
+
+const plugin = (body: string) => `
+  import { definePlugin } from '@ttlp/sdk';
+  export default definePlugin({ setup(ctx) { ${body} } });
+`;
+
+describe('hostile plugins', () => {
+  it('find no process, require, module loader or host globals, also through the Function constructor', async () => {
+    const hostile = await besideAGoodPlugin(
+      plugin(`
+        ctx.on('CHAT', async () => {
+          const g = globalThis as any;
+          let viaConstructor: string;
+          try { viaConstructor = typeof g.constructor.constructor('return process')(); } catch (e) { viaConstructor = 'threw'; }
+          let viaImport: string;
+          try { const name = ['f', 's'].join(''); await import(name); viaImport = 'loaded'; } catch (e) { viaImport = 'refused'; }
+          await ctx.overlay.send('main', {
+            process: typeof g.process, require: typeof g.require, Buffer: typeof g.Buffer, fetch: typeof g.fetch,
+            viaConstructor, viaImport,
+          });
+        });
+      `),
+    );
+    expect(new Set(hostile.messages('main').map((m) => JSON.stringify(m)))).toEqual(
+      new Set([JSON.stringify({ process: 'undefined', require: 'undefined', Buffer: 'undefined', fetch: 'undefined', viaConstructor: 'threw', viaImport: 'refused' })]),
+    );
+    await hostile.close();
+  });
+
+  it("cannot import a Node module even dynamically: the build refuses it", async () => {
+    const dir = writePlugin(plugin(`ctx.on('CHAT', async () => { await import('fs'); });`));
+    await expect(bundlePlugin(dir, 'index.ts')).rejects.toThrow('"fs" cannot be imported');
+  });
+
+  it('cannot pollute prototypes on the host through the values it returns', async () => {
+    const hostile = await besideAGoodPlugin(
+      plugin(`
+        ctx.on('CHAT', () => {
+          (Object.prototype as any).polluted = 'inside';
+          return ctx.overlay.send('main', JSON.parse('{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}'));
+        });
+      `),
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(hostile.messages('main')[0])).toBe(Object.prototype);
+    expect(hostile.faults).toEqual([]);
+    await hostile.close();
+  });
+
+  it('a synchronous infinite loop is stopped at the CPU limit', async () => {
+    const hostile = await besideAGoodPlugin(plugin(`ctx.on('CHAT', () => { for (;;) {} });`), { cpuMsPerRun: 20, maxFaults: 100 });
+    expect(hostile.faults).toHaveLength(EVENTS);
+    expect(hostile.faults.every((fault) => fault.kind === 'timeout')).toBe(true);
+    await hostile.close();
+  });
+
+  it('a promise-chain infinite loop is stopped at the CPU limit', async () => {
+    const hostile = await besideAGoodPlugin(plugin(`ctx.on('CHAT', async () => { for (;;) await null; });`), { cpuMsPerRun: 20, maxFaults: 100 });
+    expect(hostile.faults.map((fault) => fault.kind)).toEqual(Array(EVENTS).fill('timeout'));
+    await hostile.close();
+  });
+
+  it('an async loop through host calls is stopped at the wall deadline, and the isolate restarted', async () => {
+    const hostile = await besideAGoodPlugin(
+      plugin(`ctx.on('CHAT', async () => { for (;;) await ctx.kv.get('spin'); });`),
+      { wallMsPerRun: 50, maxFaults: 100 },
+    );
+    expect(hostile.faults.map((fault) => fault.kind)).toEqual(Array(EVENTS).fill('deadline'));
+    await hostile.close();
+  });
+
+  it('a timer chain that burns CPU is stopped by the CPU share and then disabled', async () => {
+    const hostile = await createTestHost({
+      plugin: writePlugin(plugin(`const burn = () => { const end = Date.now() + 15; while (Date.now() < end) {} ctx.setTimeout(burn, 0); }; burn();`)),
+      limits: { cpuMsPerSecond: 100 },
+    });
+    const good = await wellBehaved();
+    const deadline = Date.now() + 10_000;
+    while (!hostile.disabled && Date.now() < deadline) {
+      await good.send(makeEvent('CHAT', { message: 'tick' }));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(hostile.disabled).toMatch(/5 faults within 60 s/);
+    expect(hostile.faults.some((fault) => fault.kind === 'cpu')).toBe(true);
+    expect(good.faults).toEqual([]);
+    await hostile.close();
+    await good.close();
+  });
+
+  it('a memory bomb is stopped at the heap limit and the plugin restarted', async () => {
+    const hostile = await besideAGoodPlugin(
+      plugin(`
+        ctx.on('CHAT', (e) => {
+          if (e.payload.message !== 'm3') return ctx.overlay.send('main', e.payload.message);
+          const hoard: string[][] = [];
+          for (;;) hoard.push(new Array(100000).fill('x'.repeat(64)));
+        });
+      `),
+      { heapMb: 16, cpuMsPerRun: 5000 },
+    );
+    expect(hostile.faults.map((fault) => fault.kind)).toEqual(['memory']);
+    // Restarted after the fault: later events are handled again.
+    expect(hostile.messages('main')).toContain('m11');
+    await hostile.close();
+  });
+
+  it('a huge overlay message is refused and recorded', async () => {
+    const hostile = await besideAGoodPlugin(plugin(`ctx.on('CHAT', () => ctx.overlay.send('main', 'x'.repeat(70000)).catch(() => {}));`), { maxFaults: 100 });
+    expect(hostile.messages('main')).toEqual([]);
+    expect(hostile.faults.map((fault) => fault.kind)).toEqual(Array(EVENTS).fill('limit'));
+    expect(hostile.faults[0]!.message).toContain('exceeds the limit of 65536');
+    await hostile.close();
+  });
+
+  it('a log flood is capped', async () => {
+    const started = Date.now();
+    const hostile = await besideAGoodPlugin(
+      plugin(`ctx.on('CHAT', () => { for (let i = 0; i < 1000; i++) { try { ctx.log.info('spam ' + i); } catch {} } });`),
+      { maxFaults: 100, logBurst: 10, logPerSecond: 5 },
+    );
+    // The burst, then the refill rate over the test's duration.
+    expect(hostile.logs.length).toBeLessThanOrEqual(10 + Math.ceil(((Date.now() - started) / 1000) * 5));
+    expect(hostile.faults[0]).toMatchObject({ kind: 'limit' });
+    await hostile.close();
+  });
+
+  it('repeated faults disable the plugin with the reason', async () => {
+    const hostile = await besideAGoodPlugin(plugin(`ctx.on('CHAT', () => { throw new Error('always'); });`));
+    expect(hostile.faults).toHaveLength(5);
+    expect(hostile.disabled).toContain('5 faults within 60 s; the last: ');
+    expect(hostile.disabled).toContain('always');
+    await hostile.close();
+  });
+});

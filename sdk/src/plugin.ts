@@ -15,6 +15,11 @@ export interface HttpRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Signs the request host-side: the host sets `header` to `sha256=<hex HMAC-SHA256 of the body
+   * with secret>` (the body is signed as sent; an empty body when there is none).
+   */
+  sign?: { header: string; secret: string };
 }
 
 export interface HttpResponse {

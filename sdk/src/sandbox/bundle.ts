@@ -1,6 +1,6 @@
 /**
  * Bundles a plugin's entry with esbuild into one script for its isolate. A plugin may import
- * `@ttlp/sdk` and its own files; anything else (packages, Node built-ins, files outside its
+ * `@ttlp/sdk` (and `@ttlp/sdk/logic`) and its own files; anything else (packages, Node built-ins, files outside its
  * folder) fails the build with a message naming the import.
  */
 import path from 'node:path';
@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { build, type Message, type Plugin } from 'esbuild';
 
 const SDK_SOURCE = fileURLToPath(new URL('../', import.meta.url));
-const SDK_ENTRY = path.join(SDK_SOURCE, 'index.ts');
+/** What a plugin may import, and where it is. */
+const PLUGIN_MODULES: Record<string, string> = {
+  '@ttlp/sdk': path.join(SDK_SOURCE, 'index.ts'),
+  '@ttlp/sdk/logic': path.join(SDK_SOURCE, 'logic', 'index.ts'),
+};
 
 /** The global the bundle assigns the entry's exports to; the prelude reads it. */
 export const PLUGIN_MODULE_GLOBAL = '__ttlp_plugin_module';
@@ -34,7 +38,10 @@ function onlyTheSdk(pluginDir: string): Plugin {
     setup(builder) {
       builder.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind === 'entry-point') return undefined;
-        if (args.path === '@ttlp/sdk') return { path: SDK_ENTRY };
+        const sdkModule = PLUGIN_MODULES[args.path];
+        if (sdkModule) return { path: sdkModule };
+        // The SDK's own dependencies come with it (the SDK decides what it offers plugins).
+        if (inside(SDK_SOURCE, args.importer)) return undefined;
         if (args.path.startsWith('.') || path.isAbsolute(args.path)) {
           const target = path.resolve(args.resolveDir, args.path);
           if (inside(pluginDir, target) || inside(SDK_SOURCE, target)) return undefined;

@@ -10,6 +10,7 @@
  * CPU share) recreate it: setup runs again, kv is kept. Too many faults in a window disable the
  * plugin.
  */
+import { createHmac } from 'node:crypto';
 import ivm from 'isolated-vm';
 import type { EventType } from '../contract/constants.ts';
 import type { Json } from '../plugin.ts';
@@ -507,7 +508,14 @@ export class PluginSandbox {
     if (init.headers && typeof init.headers === 'object')
       for (const [name, value] of Object.entries(init.headers as Record<string, unknown>)) headers[name.toLowerCase()] = String(value);
     const method = String(init.method ?? 'GET').toUpperCase();
-    return { url: url.href, method, headers, ...(typeof init.body === 'string' ? { body: init.body } : {}) };
+    const body = typeof init.body === 'string' ? init.body : undefined;
+    const sign = init.sign as { header?: unknown; secret?: unknown } | undefined;
+    if (sign && typeof sign === 'object') {
+      if (typeof sign.header !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(sign.header) || typeof sign.secret !== 'string' || sign.secret === '')
+        throw new Error('sign needs a header name and a non-empty secret');
+      headers[sign.header.toLowerCase()] = `sha256=${createHmac('sha256', sign.secret).update(body ?? '').digest('hex')}`;
+    }
+    return { url: url.href, method, headers, ...(body === undefined ? {} : { body }) };
   }
 }
 

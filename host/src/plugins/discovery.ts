@@ -1,0 +1,71 @@
+/**
+ * Finds plugins: every folder of the repository's `plugins/` and of `PLUGINS_DIR` with a
+ * `package.json` that has a `"ttlp"` manifest. A broken manifest is reported with all its
+ * problems and the plugin left out; the others load.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateManifest, type PluginManifest } from '@ttlp/sdk/manifest';
+
+export const FIRST_PARTY_PLUGINS_DIR = fileURLToPath(new URL('../../../plugins/', import.meta.url));
+
+export interface DiscoveredPlugin {
+  dir: string;
+  manifest: PluginManifest;
+}
+
+export interface DiscoveryProblem {
+  dir: string;
+  problems: string[];
+}
+
+export interface Discovery {
+  plugins: DiscoveredPlugin[];
+  problems: DiscoveryProblem[];
+}
+
+function candidateFolders(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .sort()
+    .map((name) => path.join(root, name))
+    .filter((dir) => statSync(dir).isDirectory() && existsSync(path.join(dir, 'package.json')));
+}
+
+/** Reads one plugin folder's manifest. */
+export function readPlugin(dir: string): DiscoveredPlugin | DiscoveryProblem {
+  let packageJson: { ttlp?: unknown };
+  try {
+    packageJson = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { ttlp?: unknown };
+  } catch (error) {
+    return { dir, problems: [`package.json cannot be read: ${(error as Error).message}`] };
+  }
+  if (packageJson.ttlp === undefined) return { dir, problems: ['package.json has no "ttlp" manifest'] };
+  const result = validateManifest(packageJson.ttlp);
+  if (!result.ok) return { dir, problems: result.problems.map((problem) => `ttlp${problem.startsWith('(root)') ? problem.slice(6) : problem}`) };
+  if (!existsSync(path.join(dir, result.manifest.entry))) return { dir, problems: [`ttlp/entry: ${result.manifest.entry} does not exist`] };
+  return { dir, manifest: result.manifest };
+}
+
+export function discoverPlugins(roots: string[]): Discovery {
+  const plugins: DiscoveredPlugin[] = [];
+  const problems: DiscoveryProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const dir of roots.flatMap(candidateFolders)) {
+    const found = readPlugin(dir);
+    if ('problems' in found) {
+      // Folders that are not plugins at all (no manifest) are not worth a warning.
+      if (!found.problems[0]?.startsWith('package.json has no')) problems.push(found);
+      continue;
+    }
+    const earlier = seen.get(found.manifest.id);
+    if (earlier) {
+      problems.push({ dir, problems: [`the id "${found.manifest.id}" is already used by ${earlier}`] });
+      continue;
+    }
+    seen.set(found.manifest.id, dir);
+    plugins.push(found);
+  }
+  return { plugins, problems };
+}

@@ -1,0 +1,127 @@
+/**
+ * `http.fetch` for plugins, after the sandbox checked the URL against the granted globs.
+ * The address is checked where the connection is made (in `lookup`, after DNS resolution), so a
+ * name that resolves to a private, loopback, link-local or metadata address is refused too —
+ * unless that exact origin was granted. Redirects are not followed; the response's size and
+ * time are capped.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { HttpAnswer, HttpCall } from '@ttlp/sdk/sandbox';
+
+export interface HttpLimits {
+  timeoutMs: number;
+  maxResponseBytes: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { timeoutMs: 10_000, maxResponseBytes: 1024 * 1024 };
+
+/** Addresses a plugin may not reach unless the exact origin was granted. */
+const PRIVATE = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  PRIVATE.addSubnet(network, prefix, 'ipv6');
+
+/** True for an address a plugin must not reach by default (IPv4-mapped IPv6 included). */
+export function isPrivateAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) return PRIVATE.check(address, 'ipv4');
+  if (family !== 6) return true;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4');
+  return PRIVATE.check(address, 'ipv6');
+}
+
+export class HttpRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HttpRefused';
+  }
+}
+
+/** A lookup that fails for private addresses unless `allowPrivate`. */
+function guardedLookup(hostname: string, allowPrivate: boolean): LookupFunction {
+  return (name, options, callback) => {
+    dnsLookup(name, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const list = addresses as unknown as LookupAddress[];
+      const refused = list.find((entry) => isPrivateAddress(entry.address));
+      if (refused && !allowPrivate)
+        return callback(new HttpRefused(`${hostname} resolves to ${refused.address}, a private address; grant its exact origin to allow it`), '', 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+      const first = list[0]!;
+      return callback(null, first.address, first.family);
+    });
+  };
+}
+
+export async function pluginFetch(call: HttpCall, exactOrigins: Set<string>, limits: HttpLimits = DEFAULT_HTTP_LIMITS): Promise<HttpAnswer> {
+  const url = new URL(call.url);
+  const allowPrivate = exactOrigins.has(url.origin);
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal) && isPrivateAddress(literal) && !allowPrivate)
+    throw new HttpRefused(`${literal} is a private address; grant its exact origin to allow it`);
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+      request.destroy();
+    };
+    const request = client.request(
+      url,
+      {
+        method: call.method,
+        headers: { 'user-agent': 'ttlp-plugin', ...call.headers },
+        lookup: guardedLookup(url.hostname, allowPrivate),
+        timeout: limits.timeoutMs,
+        agent: false,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limits.maxResponseBytes) fail(new HttpRefused(`the response is larger than ${limits.maxResponseBytes} bytes`));
+          else chunks.push(chunk);
+        });
+        response.on('end', () => {
+          if (settled) return;
+          settled = true;
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+          resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        response.on('error', fail);
+      },
+    );
+    const deadline = setTimeout(() => fail(new HttpRefused(`no complete answer within ${limits.timeoutMs} ms`)), limits.timeoutMs);
+    request.on('close', () => clearTimeout(deadline));
+    request.on('timeout', () => fail(new HttpRefused(`no answer within ${limits.timeoutMs} ms`)));
+    request.on('error', fail);
+    request.end(call.body);
+  });
+}

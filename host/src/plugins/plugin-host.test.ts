@@ -1,0 +1,165 @@
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UnifiedEventOf } from '@ttlp/sdk';
+import { writePlugin } from '../../../sdk/src/test-support/plugin-dir.ts';
+import type { BusEntry, EventBus } from '../bus/types.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { Pipeline } from '../pipeline/pipeline.ts';
+import { getPluginRow, kvGet, listActions } from '../store/plugins.ts';
+import { BACKEND_KINDS, createTestBackend, type TestBackend } from '../test-support/backends.ts';
+import { captureEvents } from '../test-support/captures.ts';
+import { configurePlugin, enablePlugin, grantPermissions, PluginAdminError } from './admin.ts';
+import { discoverPlugins } from './discovery.ts';
+import { PluginHost, PLUGINS_GROUP, type OverlayMessage } from './plugin-host.ts';
+
+const log = createLogger({ level: 'silent', destination: process.stderr });
+
+/** A plugins folder with the given plugins copied in under their ids. */
+function pluginsRoot(plugins: Array<{ source: string; manifest: Record<string, unknown> }>): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'ttlp-plugins-'));
+  for (const { source, manifest } of plugins) {
+    const dir = writePlugin(source, manifest);
+    const target = path.join(root, String(manifest.id));
+    rmSync(target, { recursive: true, force: true });
+    // A rename keeps the folder's files; the temporary one is cleaned up with the root.
+    renameSync(dir, target);
+  }
+  return root;
+}
+
+const counter = {
+  source: `
+    import { definePlugin } from '@ttlp/sdk';
+    export default definePlugin<{ label: string }>({
+      setup(ctx) {
+        ctx.on('CHAT', async (event) => {
+          const count = ((await ctx.kv.get<number>('chats')) ?? 0) + 1;
+          await ctx.kv.set('chats', count);
+          await ctx.overlay.send('feed', { label: ctx.config.label, count, text: event.payload.message });
+        });
+      },
+    });`,
+  manifest: {
+    id: 'counter',
+    permissions: { events: ['CHAT'], kv: true },
+    overlayChannels: ['feed'],
+    config: { type: 'object', properties: { label: { type: 'string', default: 'chat' } }, additionalProperties: false },
+  },
+};
+
+const snoop = {
+  source: `
+    import { definePlugin } from '@ttlp/sdk';
+    export default definePlugin({
+      setup(ctx) {
+        ctx.on('CHAT', async () => { await ctx.overlay.send('snoop', { chats: (await ctx.kv.get('chats')) ?? null }); });
+      },
+    });`,
+  manifest: { id: 'snoop', permissions: { events: ['CHAT'], kv: true }, overlayChannels: ['snoop'] },
+};
+
+const looper = {
+  source: `
+    import { definePlugin } from '@ttlp/sdk';
+    export default definePlugin({ setup(ctx) { ctx.on('*', () => { for (;;) {} }); } });`,
+  manifest: { id: 'looper', permissions: { events: ['*'] }, overlayChannels: [] },
+};
+
+async function overlayMessages(bus: EventBus): Promise<OverlayMessage[]> {
+  const messages: OverlayMessage[] = [];
+  const consumer = bus.consume<OverlayMessage>({
+    stream: 'overlay',
+    group: 'test-reader',
+    consumer: 'test',
+    stage: 'test',
+    blockMs: 50,
+    handler: async (entries: BusEntry<OverlayMessage>[]) => {
+      messages.push(...entries.map((entry) => entry.payload));
+    },
+  });
+  await delay(300);
+  await consumer.stop();
+  return messages;
+}
+
+for (const kind of BACKEND_KINDS) {
+  describe(`plugin host on the ${kind} back-end`, () => {
+    let backend: TestBackend;
+    let pipeline: Pipeline;
+    const root = pluginsRoot([counter, snoop, looper]);
+    const chats = captureEvents('web.capture.ndjson').filter((event): event is UnifiedEventOf<'CHAT'> => event.eventType === 'CHAT');
+
+    beforeAll(async () => {
+      backend = await createTestBackend(kind);
+      pipeline = await Pipeline.open(loadConfig(backend.env), log);
+    });
+
+    afterAll(async () => {
+      await pipeline.close();
+      await backend.dispose();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it('lists every problem of a broken manifest and loads the others', () => {
+      const broken = pluginsRoot([{ source: 'export default {}', manifest: { id: 'Bad Id', version: 'one', permissions: { events: ['NOPE'] } } }]);
+      const discovery = discoverPlugins([root, broken]);
+      expect(discovery.plugins.map((plugin) => plugin.manifest.id)).toEqual(['counter', 'looper', 'snoop']);
+      expect(discovery.problems).toHaveLength(1);
+      const problems = discovery.problems[0]!.problems.join('\n');
+      expect(problems).toContain('ttlp/id must match pattern');
+      expect(problems).toContain('ttlp/version must match pattern');
+      expect(problems).toContain('ttlp/permissions/events/0');
+      rmSync(broken, { recursive: true, force: true });
+    });
+
+    it('enables a plugin only with its requested permissions granted, and settings that fit its schema', async () => {
+      const [counterPlugin] = discoverPlugins([root]).plugins;
+      await expect(enablePlugin(pipeline.store, counterPlugin!)).rejects.toThrow(/needs these permissions granted first: events:CHAT, overlay:feed, kv/);
+      await expect(grantPermissions(pipeline.store, counterPlugin!, ['http:https://x.example/**'])).rejects.toBeInstanceOf(PluginAdminError);
+      await expect(configurePlugin(pipeline.store, counterPlugin!, { label: 5 })).rejects.toThrow(/\/label must be string/);
+      expect(await grantPermissions(pipeline.store, counterPlugin!, 'all')).toEqual(['events:CHAT', 'kv', 'overlay:feed']);
+      await configurePlugin(pipeline.store, counterPlugin!, { label: 'web' });
+      await enablePlugin(pipeline.store, counterPlugin!);
+      expect(await getPluginRow(pipeline.store, 'counter')).toMatchObject({ enabled: true, status: 'enabled', config: { label: 'web' } });
+    });
+
+    it("runs enabled plugins on the events stream: overlay messages, kv scoped per plugin, actions logged; a hostile plugin is disabled while the others get every event", async () => {
+      const discovered = discoverPlugins([root]).plugins;
+      for (const plugin of discovered) {
+        await grantPermissions(pipeline.store, plugin, 'all');
+        await enablePlugin(pipeline.store, plugin);
+      }
+      const host = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [root], limits: { cpuMsPerRun: 10 } });
+      expect([...host.loaded.keys()].sort()).toEqual(['counter', 'looper', 'snoop']);
+      host.start('test-host', { blockMs: 50 });
+      const ids = await pipeline.bus.publishMany('events', chats);
+      while (!(await pipeline.bus.processed('events', PLUGINS_GROUP, ids.at(-1)!))) await delay(50);
+      await host.close();
+
+      const messages = await overlayMessages(pipeline.bus);
+      const feed = messages.filter((message) => message.channel === 'feed');
+      expect(feed.map((message) => message.data)).toEqual(chats.map((event, i) => ({ label: 'web', count: i + 1, text: event.payload?.message })));
+      expect(feed.map((message) => message.eventId)).toEqual(chats.map((event) => event.eventId));
+      // snoop asks for the same key in its own kv: it never sees counter's.
+      const snooped = messages.filter((message) => message.channel === 'snoop');
+      expect(snooped).toHaveLength(chats.length);
+      expect(snooped.every((message) => (message.data as { chats: unknown }).chats === null)).toBe(true);
+      expect(await kvGet(pipeline.store, 'counter', 'chats')).toBe(chats.length);
+      expect(await kvGet(pipeline.store, 'snoop', 'chats')).toBeUndefined();
+
+      const actions = await listActions(pipeline.store, 'counter');
+      expect(actions.filter((action) => action.action === 'overlay:feed')).toHaveLength(chats.length);
+      expect(actions.filter((action) => action.action === 'kv.set')).toHaveLength(chats.length);
+      expect(actions.every((action) => action.status === 'ok' && action.eventId !== null)).toBe(true);
+
+      const looperRow = await getPluginRow(pipeline.store, 'looper');
+      expect(looperRow).toMatchObject({ enabled: false, status: 'disabled' });
+      expect(looperRow!.lastError).toMatch(/5 faults within 60 s; the last: used more than 10 ms of CPU/);
+      expect(looperRow!.faultCount).toBeGreaterThanOrEqual(5);
+    });
+  });
+}

@@ -1,0 +1,269 @@
+/**
+ * Runs the enabled plugins: one sandbox each, fed by the `plugins` consumer group on the `events`
+ * stream. Each plugin sees the events in stream order; plugins run side by side, and a batch is
+ * acknowledged when every plugin is done with it (or faulted). What plugins do goes to the
+ * services here: overlay messages to the `overlay` stream, kv to `plugin_kv`, http out through
+ * the guarded fetcher — and every one of those side effects to `actions_log`.
+ */
+import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
+import { requestedPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
+import { bundlePlugin, messageOf, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits } from '@ttlp/sdk/sandbox';
+import type { Consumer, EventBus } from '../bus/types.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/database.ts';
+import {
+  kvDelete,
+  kvGet,
+  kvSet,
+  listPluginRows,
+  logActions,
+  recordPluginFault,
+  registerPlugins,
+  updatePlugin,
+  type ActionRecord,
+  type PluginRow,
+} from '../store/plugins.ts';
+import { discoverPlugins, type DiscoveredPlugin, type DiscoveryProblem } from './discovery.ts';
+import { DEFAULT_HTTP_LIMITS, pluginFetch, type HttpLimits } from './http.ts';
+
+export const PLUGINS_GROUP = 'plugins';
+
+/** What lands on the `overlay` stream. */
+export interface OverlayMessage {
+  pluginId: string;
+  channel: string;
+  /** `message`: an event for the widget; `state`: the channel's current state, replacing the last. */
+  kind: 'message' | 'state';
+  data: unknown;
+  eventId?: string;
+  at: string;
+}
+
+export interface PluginHostOptions {
+  store: Store;
+  bus: EventBus;
+  log: Logger;
+  /** Folders whose sub-folders are plugins. */
+  roots: string[];
+  limits?: Partial<SandboxLimits>;
+  httpLimits?: HttpLimits;
+  /** How plugins reach the network; the guarded fetcher unless a test replaces it. */
+  fetch?: (call: HttpCall, exactOrigins: Set<string>) => Promise<HttpAnswer>;
+}
+
+export interface LoadedPlugin {
+  dir: string;
+  manifest: PluginManifest;
+  sandbox: PluginSandbox;
+}
+
+const ACTIONS_FLUSH_MS = 500;
+
+export class PluginHost {
+  private readonly running = new Map<string, LoadedPlugin>();
+  private actions: ActionRecord[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private overlayQueue: Promise<unknown> = Promise.resolve();
+  /** Fault and state writes, in the order they happened (a later "disabled" must not be overtaken). */
+  private stateWrites: Promise<unknown> = Promise.resolve();
+  private consumer: Consumer | undefined;
+  problems: DiscoveryProblem[] = [];
+  available: DiscoveredPlugin[] = [];
+
+  private constructor(private readonly options: PluginHostOptions) {}
+
+  /** Discovers the plugins, registers new ones, and starts those that are enabled. */
+  static async open(options: PluginHostOptions): Promise<PluginHost> {
+    const host = new PluginHost(options);
+    const discovery = discoverPlugins(options.roots);
+    host.available = discovery.plugins;
+    host.problems = discovery.problems;
+    for (const problem of discovery.problems)
+      options.log.warn({ dir: problem.dir, problems: problem.problems }, 'a plugin folder was skipped');
+    await registerPlugins(options.store, discovery.plugins.map((plugin) => plugin.manifest.id));
+    const rows = new Map((await listPluginRows(options.store)).map((row) => [row.pluginId, row]));
+    for (const plugin of discovery.plugins) {
+      const row = rows.get(plugin.manifest.id);
+      if (row?.enabled) await host.startPlugin(plugin, row);
+    }
+    return host;
+  }
+
+  /** The running plugins, by id. */
+  get loaded(): ReadonlyMap<string, LoadedPlugin> {
+    return this.running;
+  }
+
+  /** Starts reading the `events` stream in the `plugins` group. */
+  start(consumer: string, settings: { batchSize?: number; blockMs?: number; maxDeliveries?: number; claimIdleMs?: number } = {}): Consumer {
+    this.consumer = this.options.bus.consume<unknown>({
+      stream: 'events',
+      group: PLUGINS_GROUP,
+      consumer,
+      stage: 'plugins',
+      batchSize: settings.batchSize ?? 200,
+      blockMs: settings.blockMs,
+      maxDeliveries: settings.maxDeliveries,
+      claimIdleMs: settings.claimIdleMs,
+      handler: async (entries) => {
+        const events: UnifiedEvent[] = [];
+        for (const entry of entries) {
+          // Invalid entries are the storage writer's to dead-letter; plugins just never see them.
+          const checked = validateUnifiedEvent(entry.payload);
+          if (checked.ok) events.push(checked.value);
+        }
+        await this.dispatch(events);
+      },
+      onError: (error) => this.options.log.error({ err: messageOf(error) }, 'plugin dispatch failed'),
+    });
+    return this.consumer;
+  }
+
+  /** Gives `events` to every running plugin, each in order; resolves when all are done. */
+  async dispatch(events: UnifiedEvent[]): Promise<void> {
+    if (events.length === 0 || this.running.size === 0) return;
+    const serialized = events.map((event) => JSON.stringify(event));
+    await Promise.all(
+      [...this.running.values()].map(async ({ sandbox }) => {
+        for (let i = 0; i < events.length; i += 1) {
+          const event = events[i]!;
+          if (sandbox.wants(event.eventType)) await sandbox.dispatch(event, serialized[i]!);
+        }
+      }),
+    );
+    await this.overlayQueue;
+    await this.flushActions();
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.stop();
+    for (const plugin of this.running.values()) await plugin.sandbox.close();
+    this.running.clear();
+    clearTimeout(this.flushTimer);
+    await this.overlayQueue;
+    await this.stateWrites;
+    await this.flushActions();
+  }
+
+  private persist(log: Logger, what: string, work: () => Promise<unknown>): void {
+    this.stateWrites = this.stateWrites.then(work).catch((error: unknown) => log.error({ err: messageOf(error) }, `${what} could not be recorded`));
+  }
+
+  private async startPlugin(plugin: DiscoveredPlugin, row: PluginRow): Promise<void> {
+    const { manifest } = plugin;
+    const pluginId = manifest.id;
+    const log = this.options.log.child({ plugin: pluginId });
+    const missing = requestedPermissions(manifest).filter((permission) => !row.grantedPermissions.includes(permission));
+    if (missing.length > 0) {
+      // The manifest asks for more than the streamer granted (an update added permissions).
+      await updatePlugin(this.options.store, pluginId, {
+        enabled: false,
+        status: 'disabled',
+        lastError: `needs permissions that were not granted: ${missing.join(', ')}`,
+      });
+      log.warn({ missing }, 'plugin disabled: it needs permissions that were not granted');
+      return;
+    }
+    const config = validatePluginConfig(manifest, row.config);
+    if (!config.ok) {
+      await updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: `invalid config: ${config.problems.join('; ')}` });
+      log.warn({ problems: config.problems }, 'plugin disabled: its config is invalid');
+      return;
+    }
+    let code: string;
+    try {
+      code = await bundlePlugin(plugin.dir, manifest.entry);
+    } catch (error) {
+      await updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: messageOf(error) });
+      log.error({ err: messageOf(error) }, 'plugin disabled: it does not build');
+      return;
+    }
+    const sandbox = await PluginSandbox.start({
+      pluginId,
+      code,
+      config: config.config,
+      grants: row.grantedPermissions,
+      limits: this.options.limits,
+      services: this.services(pluginId, log),
+      onFault: (fault) => this.onFault(pluginId, fault, log),
+      onDisabled: (reason) => this.onDisabled(pluginId, reason, log),
+    });
+    if (sandbox.disabled) return;
+    this.running.set(pluginId, { dir: plugin.dir, manifest, sandbox });
+    await updatePlugin(this.options.store, pluginId, { status: 'enabled' });
+    log.info({ version: manifest.version }, 'plugin started');
+  }
+
+  private services(pluginId: string, log: Logger) {
+    const { store, bus } = this.options;
+    const fetch = this.options.fetch ?? ((call: HttpCall, origins: Set<string>) => pluginFetch(call, origins, this.options.httpLimits ?? DEFAULT_HTTP_LIMITS));
+    const record = (run: RunInfo, action: string, status: 'ok' | 'error', extra: Partial<ActionRecord> = {}) =>
+      this.recordAction({ pluginId, action, status, ...(run.eventId ? { eventId: run.eventId } : {}), ...extra });
+    return {
+      overlay: (channel: string, data: unknown, kind: 'message' | 'state', run: RunInfo) => {
+        const message: OverlayMessage = { pluginId, channel, kind, data, ...(run.eventId ? { eventId: run.eventId } : {}), at: new Date().toISOString() };
+        this.overlayQueue = this.overlayQueue
+          .then(() => bus.publish('overlay', message))
+          .then(
+            () => record(run, `overlay:${channel}`, 'ok'),
+            (error: unknown) => record(run, `overlay:${channel}`, 'error', { error: messageOf(error) }),
+          );
+      },
+      log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> | undefined) =>
+        log[level]({ ...fields, plugin: pluginId }, message),
+      kvGet: (key: string) => kvGet(store, pluginId, key),
+      kvSet: async (key: string, value: never, run: RunInfo) => {
+        await kvSet(store, pluginId, key, value);
+        record(run, 'kv.set', 'ok');
+      },
+      kvDelete: async (key: string, run: RunInfo) => {
+        await kvDelete(store, pluginId, key);
+        record(run, 'kv.delete', 'ok');
+      },
+      fetch: async (call: HttpCall, grants: { exactOrigins(): Set<string> }, run: RunInfo) => {
+        const started = performance.now();
+        const action = `http:${call.method} ${call.url}`;
+        try {
+          const answer = await fetch(call, grants.exactOrigins());
+          record(run, action, answer.status < 400 ? 'ok' : 'error', {
+            durationMs: Math.round(performance.now() - started),
+            ...(answer.status < 400 ? {} : { error: `HTTP ${answer.status}` }),
+          });
+          return answer;
+        } catch (error) {
+          record(run, action, 'error', { durationMs: Math.round(performance.now() - started), error: messageOf(error) });
+          throw error;
+        }
+      },
+    };
+  }
+
+  private recordAction(record: ActionRecord): void {
+    this.actions.push(record);
+    this.flushTimer ??= setTimeout(() => void this.flushActions(), ACTIONS_FLUSH_MS).unref();
+  }
+
+  private async flushActions(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const records = this.actions;
+    this.actions = [];
+    try {
+      await logActions(this.options.store, records);
+    } catch (error) {
+      this.options.log.error({ err: messageOf(error), lost: records.length }, 'the actions log could not be written');
+    }
+  }
+
+  private onFault(pluginId: string, fault: Fault, log: Logger): void {
+    log.warn({ kind: fault.kind, run: fault.run, error: fault.message }, 'plugin fault');
+    this.persist(log, 'the fault', () => recordPluginFault(this.options.store, pluginId, `${fault.kind}: ${fault.message}`));
+  }
+
+  private onDisabled(pluginId: string, reason: string, log: Logger): void {
+    this.running.delete(pluginId);
+    log.error({ reason }, 'plugin disabled');
+    this.persist(log, 'disabling the plugin', () => updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: reason }));
+  }
+}
+

@@ -1,0 +1,96 @@
+/** Installed plugins (state, grants, settings, faults), their key-value stores and the actions log. */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Json } from '@ttlp/sdk';
+import type { Store } from './database.ts';
+import { actionsLog, pluginKv, plugins } from './schema.ts';
+
+export type PluginRow = typeof plugins.$inferSelect;
+export type PluginStatus = 'installed' | 'enabled' | 'faulted' | 'disabled';
+
+/** Records plugins seen for the first time (disabled, nothing granted); known ones are left alone. */
+export async function registerPlugins(store: Store, pluginIds: string[]): Promise<void> {
+  if (pluginIds.length === 0) return;
+  await store.db
+    .insert(plugins)
+    .values(pluginIds.map((pluginId) => ({ pluginId })))
+    .onConflictDoNothing();
+}
+
+export async function listPluginRows(store: Store): Promise<PluginRow[]> {
+  return store.db.select().from(plugins).orderBy(asc(plugins.pluginId));
+}
+
+export async function getPluginRow(store: Store, pluginId: string): Promise<PluginRow | undefined> {
+  const [row] = await store.db.select().from(plugins).where(eq(plugins.pluginId, pluginId));
+  return row;
+}
+
+export async function updatePlugin(
+  store: Store,
+  pluginId: string,
+  change: Partial<Pick<PluginRow, 'enabled' | 'config' | 'grantedPermissions' | 'status' | 'lastError'>>,
+): Promise<void> {
+  await store.db
+    .update(plugins)
+    .set({ ...change, updatedAt: sql`now()` })
+    .where(eq(plugins.pluginId, pluginId));
+}
+
+/** Counts a fault and keeps its message; the plugin stays enabled (the sandbox decides when to disable). */
+export async function recordPluginFault(store: Store, pluginId: string, message: string): Promise<void> {
+  await store.db
+    .update(plugins)
+    .set({ faultCount: sql`${plugins.faultCount} + 1`, lastError: message, status: 'faulted', updatedAt: sql`now()` })
+    .where(eq(plugins.pluginId, pluginId));
+}
+
+// ---- kv: every read and write is scoped to one plugin id -----------------------------------------
+
+export async function kvGet(store: Store, pluginId: string, key: string): Promise<Json | undefined> {
+  const [row] = await store.db
+    .select({ value: pluginKv.value })
+    .from(pluginKv)
+    .where(and(eq(pluginKv.pluginId, pluginId), eq(pluginKv.key, key)));
+  return row ? (row.value as Json) : undefined;
+}
+
+export async function kvSet(store: Store, pluginId: string, key: string, value: Json): Promise<void> {
+  await store.db
+    .insert(pluginKv)
+    .values({ pluginId, key, value })
+    .onConflictDoUpdate({ target: [pluginKv.pluginId, pluginKv.key], set: { value: sql`excluded.value`, updatedAt: sql`now()` } });
+}
+
+export async function kvDelete(store: Store, pluginId: string, key: string): Promise<void> {
+  await store.db.delete(pluginKv).where(and(eq(pluginKv.pluginId, pluginId), eq(pluginKv.key, key)));
+}
+
+// ---- actions log ---------------------------------------------------------------------------------
+
+export interface ActionRecord {
+  pluginId: string;
+  eventId?: string;
+  /** `overlay:<channel>`, `kv.set`, `kv.delete`, `http:<METHOD> <url>`. */
+  action: string;
+  status: 'ok' | 'error';
+  error?: string;
+  durationMs?: number;
+}
+
+export async function logActions(store: Store, records: ActionRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await store.db.insert(actionsLog).values(
+    records.map((record) => ({
+      pluginId: record.pluginId,
+      eventId: record.eventId ?? null,
+      action: record.action.slice(0, 512),
+      status: record.status,
+      error: record.error?.slice(0, 2000) ?? null,
+      durationMs: record.durationMs ?? null,
+    })),
+  );
+}
+
+export async function listActions(store: Store, pluginId: string): Promise<Array<typeof actionsLog.$inferSelect>> {
+  return store.db.select().from(actionsLog).where(eq(actionsLog.pluginId, pluginId)).orderBy(asc(actionsLog.id));
+}

@@ -39,6 +39,17 @@ const SETTINGS = {
   busClaimIdleMs: { env: 'BUS_CLAIM_IDLE_MS', flag: undefined, schema: PositiveInt(3_600_000), default: 30_000 },
   /** Events per storage batch (one round trip each). */
   storeBatchSize: { env: 'STORE_BATCH_SIZE', flag: undefined, schema: PositiveInt(10_000), default: 500 },
+  /** Installed plugins besides the first-party ones in the repository's plugins/. */
+  pluginsDir: { env: 'PLUGINS_DIR', flag: '--plugins-dir', schema: Type.String({ minLength: 1 }), default: './data/plugins' },
+  /** Heap of each plugin's isolate, MB. */
+  pluginHeapMb: { env: 'PLUGIN_HEAP_MB', flag: undefined, schema: Type.Integer({ minimum: 8, maximum: 4096 }), default: 64 },
+  /** CPU a plugin may use for one event (or timer), ms. */
+  pluginCpuMs: { env: 'PLUGIN_CPU_MS', flag: undefined, schema: PositiveInt(10_000), default: 50 },
+  /** Time a plugin's async work for one event may take, ms. */
+  pluginWallMs: { env: 'PLUGIN_WALL_MS', flag: undefined, schema: PositiveInt(600_000), default: 10_000 },
+  pluginOverlayMaxBytes: { env: 'PLUGIN_OVERLAY_MAX_BYTES', flag: undefined, schema: PositiveInt(16 * 1024 * 1024), default: 64 * 1024 },
+  /** Log lines per second a plugin may write on average (bursts of 5× that). */
+  pluginLogPerSecond: { env: 'PLUGIN_LOG_PER_SECOND', flag: undefined, schema: PositiveInt(100_000), default: 20 },
 } as const satisfies Record<string, { env: string; flag: string | undefined; schema: TSchema; default: unknown }>;
 
 type SettingKey = keyof typeof SETTINGS;
@@ -59,6 +70,12 @@ export const HostConfigSchema = Type.Object(
     busMaxDeliveries: SETTINGS.busMaxDeliveries.schema,
     busClaimIdleMs: SETTINGS.busClaimIdleMs.schema,
     storeBatchSize: SETTINGS.storeBatchSize.schema,
+    pluginsDir: SETTINGS.pluginsDir.schema,
+    pluginHeapMb: SETTINGS.pluginHeapMb.schema,
+    pluginCpuMs: SETTINGS.pluginCpuMs.schema,
+    pluginWallMs: SETTINGS.pluginWallMs.schema,
+    pluginOverlayMaxBytes: SETTINGS.pluginOverlayMaxBytes.schema,
+    pluginLogPerSecond: SETTINGS.pluginLogPerSecond.schema,
   },
   { additionalProperties: false },
 );
@@ -77,6 +94,7 @@ export interface ConfigFlags {
   demoSeed?: string;
   debug?: boolean;
   dataDir?: string;
+  pluginsDir?: string;
 }
 
 export class ConfigError extends Error {
@@ -108,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Hos
     demoSeed: flags.demoSeed,
     debug: flags.debug,
     dataDir: flags.dataDir,
+    pluginsDir: flags.pluginsDir,
   };
   const candidate: Record<string, unknown> = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
@@ -126,4 +145,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Hos
     return `${key ? origin(key) : 'configuration'}: ${error.message ?? error.keyword}${allowed}`;
   });
   throw new ConfigError([...new Set(problems)]);
+}
+
+/** Sandbox limits from the configuration. */
+export function pluginLimits(config: HostConfig) {
+  return {
+    heapMb: config.pluginHeapMb,
+    cpuMsPerRun: config.pluginCpuMs,
+    wallMsPerRun: config.pluginWallMs,
+    overlayMaxBytes: config.pluginOverlayMaxBytes,
+    logPerSecond: config.pluginLogPerSecond,
+    logBurst: config.pluginLogPerSecond * 5,
+  };
 }

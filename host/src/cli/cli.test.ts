@@ -21,7 +21,7 @@ interface Run {
 
 function ttlp(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['--no-node-snapshot', bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -151,7 +151,7 @@ describe('ttlp help and misuse', () => {
 
 describe('ttlp start', () => {
   it('runs the demo through the normalizer, logs events as JSON, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [bin, 'start', '--log-format', 'json', '--demo-rate', '200', '--demo-seed', '11'], { cwd, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start', '--log-format', 'json', '--demo-rate', '200', '--demo-seed', '11'], { cwd, stdio: 'pipe' });
     const lines: Array<Record<string, unknown>> = [];
     let buffer = '';
     let stderr = '';
@@ -169,7 +169,8 @@ describe('ttlp start', () => {
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, stderr).toBe(0);
-    expect(lines[0]!.msg).toContain('demo provider');
+    expect(lines[0]!.msg).toMatch(/^plugins running: none \(found: alerts, chat, goals, leaderboard/);
+    expect(lines[1]!.msg).toContain('demo provider');
     const events = lines.filter((l) => l.eventType);
     expect(events[0]!.eventType).toBe('CONNECTED');
     expect(new Set(events.map((e) => e.eventType)).size).toBeGreaterThanOrEqual(4);
@@ -193,7 +194,7 @@ describe('ttlp start', () => {
     writeFileSync(path.join(dir, '.env'), 'TIKTOK_USERNAME=from_dotenv\nLOG_FORMAT=json\nLOG_LEVEL=silent\n');
     const run = await new Promise<Run>((resolve) => {
       const { TIKTOK_USERNAME: _user, ...env } = process.env;
-      const child = spawn(process.execPath, [bin, 'start'], { cwd: dir, stdio: 'pipe', env: { ...env, LOG_LEVEL: 'error' } });
+      const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start'], { cwd: dir, stdio: 'pipe', env: { ...env, LOG_LEVEL: 'error' } });
       let stdout = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
       child.on('close', (code) => resolve({ code, stdout, stderr: '' }));

@@ -157,7 +157,92 @@ function buildProgram(run: (code: number) => void): Command {
       run(await runNormalize(options, { input: process.stdin, output: process.stdout, errors: process.stderr }));
     });
 
+  addPluginCommands(program, run);
   return program;
+}
+
+const PLUGINS_HELP = `
+Plugins are found in the repository's plugins/ and in PLUGINS_DIR (default ./data/plugins).
+Changes apply when the host starts. With the embedded database, stop the host first.`;
+
+function addPluginCommands(program: Command, run: (code: number) => void): void {
+  const plugin = program.command('plugin').description('list, grant, enable, disable, configure and create plugins').addHelpText('after', PLUGINS_HELP);
+  const withPluginOptions = (command: Command) =>
+    withBackendOptions(command).option('--plugins-dir <dir>', 'folder of installed plugins (env PLUGINS_DIR, default ./data/plugins)');
+
+  withPluginOptions(plugin.command('list').description('the plugins found, their state and permissions'))
+    .option('--json', 'print the list as JSON')
+    .action(async (options) => {
+      loadDotEnv();
+      const { runPluginList, formatPluginList } = await import('./plugin-command.ts');
+      const entries = await runPluginList(options, process.env);
+      printSummary(options.json ? JSON.stringify(entries) : formatPluginList(entries));
+      run(0);
+    });
+
+  withPluginOptions(
+    plugin
+      .command('grant')
+      .description('grant permissions a plugin requests (events:<TYPE>, overlay:<channel>, http:<url glob>, kv)')
+      .argument('<id>', 'plugin id')
+      .argument('[permissions...]', 'permissions to grant')
+      .option('--all', 'grant every permission the plugin requests'),
+  ).action(async (id, permissions, options) => {
+    loadDotEnv();
+    const { runPluginGrant } = await import('./plugin-command.ts');
+    const granted = await runPluginGrant(id, permissions, options, process.env);
+    printSummary(`${id}: granted ${granted.join(', ') || 'nothing'}`);
+    run(0);
+  });
+
+  withPluginOptions(
+    plugin
+      .command('enable')
+      .description('enable a plugin (every permission it requests must be granted)')
+      .argument('<id>', 'plugin id')
+      .option('--grant-all', 'grant every permission it requests first'),
+  ).action(async (id, options) => {
+    loadDotEnv();
+    const { runPluginEnable } = await import('./plugin-command.ts');
+    await runPluginEnable(id, options, process.env);
+    printSummary(`${id}: enabled`);
+    run(0);
+  });
+
+  withPluginOptions(plugin.command('disable').description('disable a plugin').argument('<id>', 'plugin id')).action(async (id, options) => {
+    loadDotEnv();
+    const { runPluginDisable } = await import('./plugin-command.ts');
+    await runPluginDisable(id, options, process.env);
+    printSummary(`${id}: disabled`);
+    run(0);
+  });
+
+  withPluginOptions(
+    plugin
+      .command('config')
+      .description("print a plugin's settings; --set or --file replaces them (checked against its schema)")
+      .argument('<id>', 'plugin id')
+      .option('--set <json>', 'new settings as JSON')
+      .option('--file <path>', 'new settings from a JSON file'),
+  ).action(async (id, options) => {
+    loadDotEnv();
+    const { runPluginConfig } = await import('./plugin-command.ts');
+    printSummary(JSON.stringify(await runPluginConfig(id, options, process.env), null, 2));
+    run(0);
+  });
+
+  plugin
+    .command('new')
+    .description('create a plugin folder with its manifest, entry and a passing test')
+    .argument('<id>', 'plugin id: lower-case letters, digits and dashes')
+    .option('--dir <dir>', 'parent folder (default: PLUGINS_DIR, ./data/plugins)')
+    .action(async (id, options) => {
+      loadDotEnv();
+      const { scaffoldPlugin } = await import('./new-plugin.ts');
+      const dir = scaffoldPlugin(id, options.dir ?? process.env.PLUGINS_DIR ?? './data/plugins');
+      printSummary(`created ${dir}\ntest it: npx vitest run --root ${dir}\nenable it: ttlp plugin enable ${id} --grant-all`);
+      run(0);
+    });
 }
 
 /** A closed pipe (`ttlp normalize | head`) ends the command quietly, as Unix tools do. */

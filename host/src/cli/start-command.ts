@@ -3,13 +3,15 @@
  * so a newcomer sees events flow (and get stored) at once.
  */
 import type { UnifiedEvent } from '@ttlp/sdk';
-import type { ConfigFlags } from '../config.ts';
+import { pluginLimits, type ConfigFlags } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { DemoProvider } from '../ingest/demo.ts';
 import { describeEvent } from '../normalize/describe.ts';
 import { redactUrl } from '../store/database.ts';
 import { countEvents } from '../store/sessions.ts';
+import { PluginHost } from '../plugins/plugin-host.ts';
 import { EXIT_USAGE } from './errors.ts';
+import { pluginRoots } from './plugin-command.ts';
 import { configFrom, loggerFor, openPipeline } from './pipeline-command.ts';
 
 export interface StartFlags extends ConfigFlags {
@@ -47,8 +49,16 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
     return EXIT_USAGE;
   }
   const pipeline = await openPipeline(config, log);
+  let plugins: PluginHost | undefined;
   try {
     pipeline.startStages({ onStored: logStored(log) });
+    plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: pluginRoots(config), limits: pluginLimits(config) });
+    plugins.start(pipeline.consumer, { maxDeliveries: config.busMaxDeliveries, claimIdleMs: config.busClaimIdleMs });
+    const available = plugins.available.map((plugin) => plugin.manifest.id);
+    log.info(
+      { running: [...plugins.loaded.keys()], available },
+      `plugins running: ${[...plugins.loaded.keys()].join(', ') || 'none'} (found: ${available.join(', ') || 'none'}; enable with "ttlp plugin enable <id> --grant-all")`,
+    );
     const backends = `storage ${pipeline.store.driver} (${pipeline.store.location}), bus ${pipeline.bus.kind}${config.redisUrl ? ` (${redactUrl(config.redisUrl)})` : ''}`;
     if (flags.ingest === false) {
       log.info({ consumer: pipeline.consumer }, `ttlp host started without ingest (pipeline stages only): ${backends}; press Ctrl+C to stop`);
@@ -68,6 +78,7 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
       log.info({ sessionId: provider.sessionId, received: published.published, stored }, `session ${provider.sessionId}: ${published.published} received, ${stored} stored`);
     }
   } finally {
+    await plugins?.close();
     await pipeline.close();
   }
   log.info('ttlp host stopped');

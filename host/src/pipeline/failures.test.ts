@@ -119,7 +119,7 @@ describe('pipeline failures on PostgreSQL + Redis', () => {
     const pipeline = await Pipeline.open(loadConfig(backend.env), createLogger({ level: 'silent' }));
     const hosts: ChildProcess[] = [];
     const startHost = () => {
-      const child = spawn(process.execPath, [bin, 'start', '--no-ingest'], { env: { ...process.env, ...backend.env }, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start', '--no-ingest'], { env: { ...process.env, ...backend.env }, stdio: 'ignore' });
       hosts.push(child);
       return child;
     };
@@ -151,7 +151,7 @@ describe('pipeline failures on PostgreSQL + Redis', () => {
   it('names the unreachable PostgreSQL URL, without its password, and exits non-zero', async () => {
     const env = { ...process.env, ...backend.env, DATABASE_URL: 'postgres://ttlp:hunter2secret@127.0.0.1:1/ttlp' };
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'import', big.file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'import', big.file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk) => (stderr += chunk));
       child.on('close', (code) => resolve({ code, stderr }));

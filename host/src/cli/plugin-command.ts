@@ -1,0 +1,135 @@
+/**
+ * `ttlp plugin list|grant|enable|disable|config`: plugin administration on the configured store.
+ * A running host applies changes when it starts again.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { requestedPermissions } from '@ttlp/sdk/manifest';
+import type { ConfigFlags, HostConfig } from '../config.ts';
+import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../plugins/admin.ts';
+import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR, type DiscoveredPlugin } from '../plugins/discovery.ts';
+import { openStore, type Store } from '../store/database.ts';
+import { listPluginRows, type PluginRow } from '../store/plugins.ts';
+import { CommandError, EXIT_USAGE } from './errors.ts';
+import { configFrom } from './pipeline-command.ts';
+
+export interface PluginListEntry {
+  id: string;
+  displayName: string;
+  version: string;
+  dir: string;
+  enabled: boolean;
+  status: string;
+  requested: string[];
+  granted: string[];
+  faults: number;
+  lastError: string | null;
+}
+
+export function pluginRoots(config: HostConfig): string[] {
+  return [FIRST_PARTY_PLUGINS_DIR, path.resolve(config.pluginsDir)];
+}
+
+async function withStore<T>(flags: ConfigFlags, env: NodeJS.ProcessEnv, work: (store: Store, plugins: DiscoveredPlugin[]) => Promise<T>): Promise<T> {
+  const config = configFrom(env, flags);
+  const { plugins, problems } = discoverPlugins(pluginRoots(config));
+  for (const problem of problems) process.stderr.write(`skipped ${problem.dir}:\n  - ${problem.problems.join('\n  - ')}\n`);
+  let store: Store;
+  try {
+    store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'STORE_UNREACHABLE' || code === 'STORE_IN_USE') throw new CommandError((error as Error).message);
+    throw error;
+  }
+  try {
+    return await work(store, plugins);
+  } catch (error) {
+    if (error instanceof PluginAdminError) throw new CommandError(error.message, EXIT_USAGE);
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+function find(plugins: DiscoveredPlugin[], id: string): DiscoveredPlugin {
+  const plugin = plugins.find((candidate) => candidate.manifest.id === id);
+  if (!plugin) throw new CommandError(`no plugin "${id}" (found: ${plugins.map((p) => p.manifest.id).join(', ') || 'none'})`, EXIT_USAGE);
+  return plugin;
+}
+
+export async function runPluginList(flags: ConfigFlags, env: NodeJS.ProcessEnv): Promise<PluginListEntry[]> {
+  return withStore(flags, env, async (store, plugins) => {
+    const rows = new Map((await listPluginRows(store)).map((row): [string, PluginRow] => [row.pluginId, row]));
+    return plugins.map(({ dir, manifest }) => {
+      const row = rows.get(manifest.id);
+      return {
+        id: manifest.id,
+        displayName: manifest.displayName,
+        version: manifest.version,
+        dir,
+        enabled: row?.enabled ?? false,
+        status: row?.status ?? 'installed',
+        requested: requestedPermissions(manifest),
+        granted: row?.grantedPermissions ?? [],
+        faults: row?.faultCount ?? 0,
+        lastError: row?.lastError ?? null,
+      };
+    });
+  });
+}
+
+export function formatPluginList(entries: PluginListEntry[]): string {
+  if (entries.length === 0) return 'no plugins found';
+  return entries
+    .map((entry) => {
+      const missing = entry.requested.filter((permission) => !entry.granted.includes(permission));
+      const lines = [
+        `${entry.id}  ${entry.displayName} ${entry.version}  ${entry.enabled ? 'enabled' : 'disabled'} (${entry.status})`,
+        `  permissions: ${entry.requested.join(', ') || 'none'}${missing.length > 0 ? `  — not granted: ${missing.join(', ')}` : ''}`,
+      ];
+      if (entry.lastError) lines.push(`  last error (${entry.faults} faults): ${entry.lastError}`);
+      return lines.join('\n');
+    })
+    .join('\n');
+}
+
+export async function runPluginGrant(id: string, permissions: string[], options: { all?: boolean } & ConfigFlags, env: NodeJS.ProcessEnv): Promise<string[]> {
+  if (!options.all && permissions.length === 0) throw new CommandError('name the permissions to grant, or --all', EXIT_USAGE);
+  return withStore(options, env, (store, plugins) => grantPermissions(store, find(plugins, id), options.all ? 'all' : permissions));
+}
+
+export async function runPluginEnable(id: string, options: { grantAll?: boolean } & ConfigFlags, env: NodeJS.ProcessEnv): Promise<void> {
+  await withStore(options, env, async (store, plugins) => {
+    const plugin = find(plugins, id);
+    if (options.grantAll) await grantPermissions(store, plugin, 'all');
+    await enablePlugin(store, plugin);
+  });
+}
+
+export async function runPluginDisable(id: string, flags: ConfigFlags, env: NodeJS.ProcessEnv): Promise<void> {
+  await withStore(flags, env, async (store, plugins) => disablePlugin(store, find(plugins, id)));
+}
+
+/** Prints the settings; with `--set <json>` or `--file <path>` replaces them first (checked against the schema). */
+export async function runPluginConfig(
+  id: string,
+  options: { set?: string; file?: string } & ConfigFlags,
+  env: NodeJS.ProcessEnv,
+): Promise<Record<string, unknown>> {
+  let replacement: unknown;
+  const text = options.file ? readFileSync(options.file, 'utf8') : options.set;
+  if (text !== undefined) {
+    try {
+      replacement = JSON.parse(text);
+    } catch (error) {
+      throw new CommandError(`the settings are not JSON: ${(error as Error).message}`, EXIT_USAGE);
+    }
+  }
+  return withStore(options, env, async (store, plugins) => {
+    const plugin = find(plugins, id);
+    if (replacement !== undefined) return configurePlugin(store, plugin, replacement);
+    const row = (await listPluginRows(store)).find((candidate) => candidate.pluginId === id);
+    return row?.config ?? {};
+  });
+}

@@ -200,6 +200,17 @@ describe.each([memoryHarness, redisHarness])('$kind bus', (harness) => {
     expect(seen.map((entry) => entry.size)).toEqual(seen.map((entry) => JSON.stringify(entry.payload).length));
   });
 
+  it('starts a group created with startAt "end" after the entries already published', async () => {
+    const bus = open();
+    const early = await bus.publishMany('events', numbered(0, 3));
+    const { seen, handler } = recorder<{ n: number }>();
+    await bus.consume(consumerOptions({ handler, startAt: 'end' })).ready();
+    expect(await bus.processed('events', 'store', lastOf(early))).toBe(true);
+    const late = await bus.publishMany('events', numbered(3, 2));
+    await waitFor(() => bus.processed('events', 'store', lastOf(late)), 'the new entries');
+    expect(seen.map((entry) => entry.payload)).toEqual(numbered(3, 2));
+  });
+
   it('gives each group every entry', async () => {
     const bus = open();
     const store = recorder<{ n: number }>();

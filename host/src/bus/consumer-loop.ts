@@ -71,6 +71,8 @@ class ConsumerLoop<T> implements Consumer {
   private readonly pause = new AbortController();
   private readonly lastErrors = new Map<string, string>();
   private readonly done: Promise<void>;
+  private groupCreated!: () => void;
+  private readonly created = new Promise<void>((resolve) => (this.groupCreated = resolve));
 
   constructor(
     private readonly settings: Settings<T>,
@@ -82,7 +84,12 @@ class ConsumerLoop<T> implements Consumer {
       .catch((error: unknown) => this.report(error, []));
   }
 
+  ready(): Promise<void> {
+    return this.created;
+  }
+
   stop(): Promise<void> {
+    this.groupCreated();
     if (!this.stopping) {
       this.stopping = true;
       this.pause.abort();
@@ -117,6 +124,7 @@ class ConsumerLoop<T> implements Consumer {
     if (!this.groupReady) {
       await this.reader.ensureGroup();
       this.groupReady = true;
+      this.groupCreated();
     }
     if (Date.now() >= this.nextClaimAt) {
       const { claimed, wrapped } = await this.reader.claimIdle(claimIdleMs, batchSize);
@@ -217,6 +225,7 @@ export class RunningConsumers {
   add(consumer: Consumer): Consumer {
     this.running.add(consumer);
     return {
+      ready: () => consumer.ready(),
       stop: async () => {
         await consumer.stop();
         this.running.delete(consumer);

@@ -93,11 +93,14 @@ class MemoryGroupReader implements GroupReader {
     private readonly stream: MemoryStream,
     private readonly groupName: string,
     private readonly consumer: string,
+    private readonly startAt: 'beginning' | 'end' = 'beginning',
   ) {}
 
   async ensureGroup(): Promise<void> {
-    if (!this.stream.groups.has(this.groupName))
-      this.stream.groups.set(this.groupName, { lastDelivered: parseStreamId(STREAM_START), pending: new Map() });
+    if (!this.stream.groups.has(this.groupName)) {
+      const lastDelivered = this.startAt === 'end' ? this.stream.last : parseStreamId(STREAM_START);
+      this.stream.groups.set(this.groupName, { lastDelivered, pending: new Map() });
+    }
   }
 
   async readPending(count: number): Promise<Delivery[]> {
@@ -223,7 +226,7 @@ export class MemoryBus implements EventBus {
 
   consume<T>(options: ConsumerOptions<T>): Consumer {
     if (this.lifecycle !== 'open') throw new Error('the bus is closed');
-    const reader = new MemoryGroupReader(this.streamOf(options.stream), options.group, options.consumer);
+    const reader = new MemoryGroupReader(this.streamOf(options.stream), options.group, options.consumer, options.startAt);
     return this.consumers.add(startConsumerLoop(options, reader, (letter) => this.publish('dlq', letter)));
   }
 

@@ -71,11 +71,12 @@ class RedisGroupReader implements GroupReader {
     private readonly key: string,
     private readonly group: string,
     private readonly consumer: string,
+    private readonly startAt: 'beginning' | 'end' = 'beginning',
   ) {}
 
   async ensureGroup(): Promise<void> {
     try {
-      await this.command(this.connection.xgroup('CREATE', this.key, this.group, '0', 'MKSTREAM'));
+      await this.command(this.connection.xgroup('CREATE', this.key, this.group, this.startAt === 'end' ? '$' : '0', 'MKSTREAM'));
     } catch (error) {
       if (!messageOf(error).startsWith('BUSYGROUP')) throw error;
     }
@@ -194,7 +195,7 @@ export class RedisBus implements EventBus {
     // resent blindly: the loop re-reads its pending entries instead.
     const connection = this.client.duplicate({ autoResendUnfulfilledCommands: false });
     connection.on('error', this.onConnectionError);
-    const reader = new RedisGroupReader(connection, this.key(options.stream), options.group, options.consumer);
+    const reader = new RedisGroupReader(connection, this.key(options.stream), options.group, options.consumer, options.startAt);
     return this.consumers.add(startConsumerLoop(options, reader, (letter) => this.publish('dlq', letter)));
   }
 

@@ -56,11 +56,18 @@ export interface ConsumerOptions<T> {
   claimIdleMs?: number;
   /** Pause after a failed handler before the next attempt. Default 250 ms. */
   retryDelayMs?: number;
+  /**
+   * Where the group starts when this consumer creates it: at the stream's first entry (default),
+   * or after its last one, for consumers that only care about what is published from now on.
+   */
+  startAt?: 'beginning' | 'end';
   /** Called when a handler fails (for logs and metrics); the entries stay pending. */
   onError?: (error: unknown, entries: BusEntry<T>[]) => void;
 }
 
 export interface Consumer {
+  /** Resolves once the consumer's group exists (entries published from then on reach it), or it stopped. */
+  ready(): Promise<void>;
   /** Stops reading; resolves once the batch in hand (if any) is handled or released. */
   stop(): Promise<void>;
 }

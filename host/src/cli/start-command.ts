@@ -53,7 +53,7 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
   try {
     pipeline.startStages({ onStored: logStored(log) });
     plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: pluginRoots(config), limits: pluginLimits(config) });
-    plugins.start(pipeline.consumer, { maxDeliveries: config.busMaxDeliveries, claimIdleMs: config.busClaimIdleMs });
+    await plugins.start(pipeline.consumer, { maxDeliveries: config.busMaxDeliveries, claimIdleMs: config.busClaimIdleMs });
     const available = plugins.available.map((plugin) => plugin.manifest.id);
     log.info(
       { running: [...plugins.loaded.keys()], available },

@@ -135,7 +135,7 @@ for (const kind of BACKEND_KINDS) {
       }
       const host = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [root], limits: { cpuMsPerRun: 10 } });
       expect([...host.loaded.keys()].sort()).toEqual(['counter', 'looper', 'snoop']);
-      host.start('test-host', { blockMs: 50 });
+      await host.start('test-host', { blockMs: 50 });
       const ids = await pipeline.bus.publishMany('events', chats);
       while (!(await pipeline.bus.processed('events', PLUGINS_GROUP, ids.at(-1)!))) await delay(50);
       await host.close();

@@ -94,13 +94,15 @@ export class PluginHost {
     return this.running;
   }
 
-  /** Starts reading the `events` stream in the `plugins` group. */
-  start(consumer: string, settings: { batchSize?: number; blockMs?: number; maxDeliveries?: number; claimIdleMs?: number } = {}): Consumer {
+  /** Starts reading the `events` stream in the `plugins` group; resolves once the group exists. */
+  async start(consumer: string, settings: { batchSize?: number; blockMs?: number; maxDeliveries?: number; claimIdleMs?: number } = {}): Promise<Consumer> {
     this.consumer = this.options.bus.consume<unknown>({
       stream: 'events',
       group: PLUGINS_GROUP,
       consumer,
       stage: 'plugins',
+      // Plugins react to what happens from now on: a first start must not replay the stream's history to them.
+      startAt: 'end',
       batchSize: settings.batchSize ?? 200,
       blockMs: settings.blockMs,
       maxDeliveries: settings.maxDeliveries,
@@ -116,6 +118,7 @@ export class PluginHost {
       },
       onError: (error) => this.options.log.error({ err: messageOf(error) }, 'plugin dispatch failed'),
     });
+    await this.consumer.ready();
     return this.consumer;
   }
 

@@ -47,8 +47,10 @@ export class Grants {
 const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * `https://*.example.com/hooks/**`: in the host, `*` is one label; in the path, `*` stays within
- * a segment and `**` matches anything. A glob without a path allows the origin's root only.
+ * `https://*.example.com/hooks/**`: in the host, `*` is one label and `**` any number of them;
+ * in the path, `*` stays within a segment and `**` matches anything. A glob without a path allows
+ * the origin's root only, unless its host ends in `**` (`https://**` is every https URL on the
+ * default port).
  */
 export function urlGlobPattern(glob: string): RegExp | undefined {
   const match = /^(https?):\/\/([^/?#]+)(.*)$/i.exec(glob);
@@ -56,10 +58,11 @@ export function urlGlobPattern(glob: string): RegExp | undefined {
   const [, scheme, host, rest] = match as unknown as [string, string, string, string];
   const hostPattern = host
     .toLowerCase()
-    .split('*')
-    .map(escape)
-    .join('[a-z0-9-]*');
-  const pathPattern = (rest === '' ? '/' : rest)
+    .split('**')
+    .map((part) => part.split('*').map(escape).join('[a-z0-9-]*'))
+    .join('[a-z0-9.-]*');
+  const path = rest === '' ? (host.endsWith('**') ? '/**' : '/') : rest;
+  const pathPattern = path
     .split('**')
     .map((part) => part.split('*').map(escape).join('[^/?#]*'))
     .join('.*');

@@ -1,0 +1,15 @@
+/** A set that remembers only the last `capacity` keys added, so it stays small in a long stream. */
+export class RecentKeys {
+  private readonly keys = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** Adds `key`; false when it was already there. */
+  add(key: string): boolean {
+    if (this.keys.has(key)) return false;
+    this.keys.add(key);
+    // A Set iterates in insertion order, so the first key is the oldest.
+    if (this.keys.size > this.capacity) this.keys.delete(this.keys.values().next().value!);
+    return true;
+  }
+}

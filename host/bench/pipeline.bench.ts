@@ -13,6 +13,11 @@ import { normalize, computeEventId } from '../src/normalize/index.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import { insertEvents } from '../src/store/events.ts';
 import { countEvents } from '../src/store/sessions.ts';
+import { bundlePlugin, PluginSandbox } from '@ttlp/sdk/sandbox';
+import { enablePlugin, grantPermissions } from '../src/plugins/admin.ts';
+import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR } from '../src/plugins/discovery.ts';
+import { PluginHost, PLUGINS_GROUP } from '../src/plugins/plugin-host.ts';
+import { writeDispatchProbe } from './dispatch-probe.ts';
 import { createTestBackend, type BackendKind } from '../src/test-support/backends.ts';
 import { syntheticSession, type SyntheticSession } from './synthetic-session.ts';
 
@@ -21,11 +26,15 @@ interface Scenario {
   backend: string;
   events: number;
   eventsPerSec: number;
-  rawInsertPerSec: number;
-  ratio: number;
+  rawInsertPerSec: number | null;
+  ratio: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
   rssMb: number;
+  /** Median µs of one plugin handling one event, for plugins that do nothing (the host's share). */
+  dispatchUsPerPluginEvent?: number;
+  /** Pipeline throughput with the first-party plugins enabled ÷ without them, same run. */
+  pluginThroughputRatio?: number;
 }
 
 const { values: args } = parseArgs({
@@ -70,23 +79,79 @@ async function publishAll(pipeline: Pipeline, session: SyntheticSession, count: 
   return lastId;
 }
 
-/** Events per second from the first publish to the last event stored. */
-async function throughput(kind: BackendKind): Promise<number> {
+/**
+ * Events per second from the first publish to the last event stored — and, with plugins, until
+ * the first-party plugins (all enabled, default settings) handled the last one too.
+ */
+async function throughput(kind: BackendKind, withPlugins = false): Promise<number> {
   return withPipeline(kind, async (pipeline) => {
     pipeline.startStages();
+    let plugins: PluginHost | undefined;
+    if (withPlugins) {
+      for (const plugin of discoverPlugins([FIRST_PARTY_PLUGINS_DIR]).plugins) {
+        await grantPermissions(pipeline.store, plugin, 'all');
+        await enablePlugin(pipeline.store, plugin);
+      }
+      plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [FIRST_PARTY_PLUGINS_DIR] });
+      await plugins.start(pipeline.consumer);
+    }
     const session = syntheticSession();
+    const label = `${kind}${withPlugins ? ' with plugins' : ''}`;
     const started = performance.now();
     const lastId = await publishAll(pipeline, session, EVENTS);
     await pipeline.waitForStored(lastId, {
       onPoll: async () => {
-        say(`  ${kind}: ${await countEvents(pipeline.store, session.sessionId)} / ${EVENTS} stored`);
+        say(`  ${label}: ${await countEvents(pipeline.store, session.sessionId)} / ${EVENTS} stored`);
       },
     });
+    if (plugins) {
+      const eventsLastId = await pipeline.bus.lastId('events');
+      while (eventsLastId && !(await pipeline.bus.processed('events', PLUGINS_GROUP, eventsLastId))) await delay(100);
+    }
     const seconds = (performance.now() - started) / 1000;
+    await plugins?.close();
     const stored = await countEvents(pipeline.store, session.sessionId);
-    if (stored !== EVENTS) throw new Error(`${kind}: stored ${stored} of ${EVENTS}`);
+    if (stored !== EVENTS) throw new Error(`${label}: stored ${stored} of ${EVENTS}`);
     return EVENTS / seconds;
   });
+}
+
+/** Median time of one dispatch (one plugin, one event) with five plugins that do nothing. */
+async function dispatchOverhead(events: number): Promise<number> {
+  const code = await bundlePlugin(writeDispatchProbe(), 'index.ts');
+  const sandboxes = await Promise.all(
+    Array.from({ length: 5 }, (_, i) =>
+      PluginSandbox.start({
+        pluginId: `probe-${i}`,
+        code,
+        config: {},
+        grants: ['events:*'],
+        services: {
+          overlay: () => undefined,
+          log: () => undefined,
+          kvGet: async () => undefined,
+          kvSet: async () => undefined,
+          kvDelete: async () => undefined,
+          fetch: async () => ({ status: 404, headers: {}, body: '' }),
+        },
+      }),
+    ),
+  );
+  const session = syntheticSession();
+  const timings: number[] = [];
+  for (let i = 0; i < events; i += 1) {
+    const result = normalize(session.envelope(i));
+    if (!result.ok) throw new Error(result.rejection.message);
+    // Serialized once per event for all plugins, as the plugin host does.
+    const json = JSON.stringify(result.event);
+    for (const sandbox of sandboxes) {
+      const began = performance.now();
+      await sandbox.dispatch(result.event, json);
+      timings.push((performance.now() - began) * 1000);
+    }
+  }
+  for (const sandbox of sandboxes) await sandbox.close();
+  return percentile(timings.sort((a, b) => a - b), 50);
 }
 
 /** The same rows inserted straight into the same kind of database, batched, no pipeline. */
@@ -155,6 +220,8 @@ async function measure(kind: BackendKind): Promise<Scenario[]> {
   const rawInsertPerSec = await rawInsert(kind, batchSize);
   say(`${kind}: latency at ${PACED_RATE} events/s for ${PACED_SECONDS} s`);
   const paced = await pacedLatency(kind);
+  say(`${kind}: pipeline throughput with the first-party plugins, ${EVENTS} events`);
+  const withPlugins = await throughput(kind, true);
   return [
     {
       name: 'throughput',
@@ -178,11 +245,35 @@ async function measure(kind: BackendKind): Promise<Scenario[]> {
       p99Ms: round(paced.p99, 1),
       rssMb: rssMb(),
     },
+    {
+      name: 'throughput-plugins',
+      backend: kind,
+      events: EVENTS,
+      eventsPerSec: round(withPlugins),
+      rawInsertPerSec: null,
+      ratio: null,
+      p50Ms: null,
+      p99Ms: null,
+      rssMb: rssMb(),
+      pluginThroughputRatio: round(withPlugins / eventsPerSec, 2),
+    },
   ];
 }
 
 function table(scenarios: Scenario[]): string {
-  const columns: Array<keyof Scenario> = ['name', 'backend', 'events', 'eventsPerSec', 'rawInsertPerSec', 'ratio', 'p50Ms', 'p99Ms', 'rssMb'];
+  const columns: Array<keyof Scenario> = [
+    'name',
+    'backend',
+    'events',
+    'eventsPerSec',
+    'rawInsertPerSec',
+    'ratio',
+    'p50Ms',
+    'p99Ms',
+    'rssMb',
+    'dispatchUsPerPluginEvent',
+    'pluginThroughputRatio',
+  ];
   const rows = [columns.map(String), ...scenarios.map((s) => columns.map((c) => String(s[c] ?? '—')))];
   const widths = columns.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n');
@@ -191,5 +282,21 @@ function table(scenarios: Scenario[]): string {
 const kinds: BackendKind[] = args.backend === 'all' ? ['embedded', 'production'] : [args.backend as BackendKind];
 const scenarios: Scenario[] = [];
 for (const kind of kinds) scenarios.push(...(await measure(kind)));
+const dispatchEvents = Math.min(EVENTS, 20_000);
+say(`plugin dispatch: 5 plugins, ${dispatchEvents} events`);
+const dispatchUs = await dispatchOverhead(dispatchEvents);
+scenarios.push({
+  name: 'plugin-dispatch',
+  backend: 'sandbox',
+  events: dispatchEvents,
+  // What one plugin can take at that cost.
+  eventsPerSec: round(1e6 / dispatchUs),
+  rawInsertPerSec: null,
+  ratio: null,
+  p50Ms: null,
+  p99Ms: null,
+  rssMb: rssMb(),
+  dispatchUsPerPluginEvent: round(dispatchUs, 1),
+});
 process.stdout.write(`${table(scenarios)}\n`);
 if (args.json) process.stdout.write(`${JSON.stringify({ scenarios })}\n`);

@@ -3,8 +3,10 @@
  * stream. Each plugin sees the events in stream order; plugins run side by side, and a batch is
  * acknowledged when every plugin is done with it (or faulted). What plugins do goes to the
  * services here: overlay messages to the `overlay` stream, kv to `plugin_kv`, http out through
- * the guarded fetcher — and every one of those side effects to `actions_log`.
+ * the guarded fetcher — and every one of those side effects to `actions_log`. Overlay messages,
+ * kv writes and action records are buffered and written together when a batch is done.
  */
+import type { Json } from '@ttlp/sdk';
 import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
 import { requestedPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
 import { bundlePlugin, messageOf, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits } from '@ttlp/sdk/sandbox';
@@ -12,9 +14,6 @@ import type { Consumer, EventBus } from '../bus/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/database.ts';
 import {
-  kvDelete,
-  kvGet,
-  kvSet,
   listPluginRows,
   logActions,
   recordPluginFault,
@@ -25,6 +24,7 @@ import {
 } from '../store/plugins.ts';
 import { discoverPlugins, type DiscoveredPlugin, type DiscoveryProblem } from './discovery.ts';
 import { DEFAULT_HTTP_LIMITS, pluginFetch, type HttpLimits } from './http.ts';
+import { KvCache } from './kv-cache.ts';
 
 export const PLUGINS_GROUP = 'plugins';
 
@@ -57,13 +57,16 @@ export interface LoadedPlugin {
   sandbox: PluginSandbox;
 }
 
-const ACTIONS_FLUSH_MS = 500;
+/** How soon output made outside a batch (timers, late async work) is written. */
+const FLUSH_DELAY_MS = 100;
 
 export class PluginHost {
   private readonly running = new Map<string, LoadedPlugin>();
   private actions: ActionRecord[] = [];
+  private overlay: Array<{ message: OverlayMessage; run: RunInfo }> = [];
+  private readonly kv = new Map<string, KvCache>();
   private flushTimer: NodeJS.Timeout | undefined;
-  private overlayQueue: Promise<unknown> = Promise.resolve();
+  private flushing: Promise<void> = Promise.resolve();
   /** Fault and state writes, in the order they happened (a later "disabled" must not be overtaken). */
   private stateWrites: Promise<unknown> = Promise.resolve();
   private consumer: Consumer | undefined;
@@ -128,14 +131,11 @@ export class PluginHost {
     const serialized = events.map((event) => JSON.stringify(event));
     await Promise.all(
       [...this.running.values()].map(async ({ sandbox }) => {
-        for (let i = 0; i < events.length; i += 1) {
-          const event = events[i]!;
-          if (sandbox.wants(event.eventType)) await sandbox.dispatch(event, serialized[i]!);
-        }
+        for (let i = 0; i < events.length; i += 1) await sandbox.dispatch(events[i]!, serialized[i]!);
       }),
     );
-    await this.overlayQueue;
-    await this.flushActions();
+    // The batch is acknowledged after this: what its events caused is written first.
+    await this.flush();
   }
 
   async close(): Promise<void> {
@@ -143,9 +143,54 @@ export class PluginHost {
     for (const plugin of this.running.values()) await plugin.sandbox.close();
     this.running.clear();
     clearTimeout(this.flushTimer);
-    await this.overlayQueue;
     await this.stateWrites;
-    await this.flushActions();
+    await this.flush().catch((error: unknown) => this.options.log.error({ err: messageOf(error) }, 'plugin output could not be written'));
+  }
+
+  /**
+   * Writes the plugins' buffered output: overlay messages to the bus (in order, one call), kv
+   * changes (two statements per plugin), and the actions log. One flush at a time.
+   */
+  private flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const next = this.flushing.catch(() => undefined).then(() => this.writeOutput());
+    this.flushing = next;
+    return next;
+  }
+
+  private async writeOutput(): Promise<void> {
+    const overlay = this.overlay;
+    this.overlay = [];
+    if (overlay.length > 0) {
+      try {
+        await this.options.bus.publishMany('overlay', overlay.map((entry) => entry.message));
+      } catch (error) {
+        this.overlay = [...overlay, ...this.overlay];
+        throw error;
+      }
+      for (const { message, run } of overlay) this.record(message.pluginId, run, `overlay:${message.channel}`, 'ok');
+    }
+    for (const cache of this.kv.values()) await cache.flush();
+    const records = this.actions;
+    this.actions = [];
+    try {
+      await logActions(this.options.store, records);
+    } catch (error) {
+      this.actions = [...records, ...this.actions];
+      throw error;
+    }
+  }
+
+  /** Output made outside a batch is written shortly after. */
+  private scheduleFlush(): void {
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush().catch((error: unknown) => {
+        this.options.log.error({ err: messageOf(error) }, 'plugin output could not be written; retrying');
+        this.scheduleFlush();
+      });
+    }, FLUSH_DELAY_MS).unref();
   }
 
   private persist(log: Logger, what: string, work: () => Promise<unknown>): void {
@@ -198,64 +243,47 @@ export class PluginHost {
   }
 
   private services(pluginId: string, log: Logger) {
-    const { store, bus } = this.options;
     const fetch = this.options.fetch ?? ((call: HttpCall, origins: Set<string>) => pluginFetch(call, origins, this.options.httpLimits ?? DEFAULT_HTTP_LIMITS));
-    const record = (run: RunInfo, action: string, status: 'ok' | 'error', extra: Partial<ActionRecord> = {}) =>
-      this.recordAction({ pluginId, action, status, ...(run.eventId ? { eventId: run.eventId } : {}), ...extra });
+    const kv = new KvCache(this.options.store, pluginId, () => this.scheduleFlush());
+    this.kv.set(pluginId, kv);
     return {
       overlay: (channel: string, data: unknown, kind: 'message' | 'state', run: RunInfo) => {
         const message: OverlayMessage = { pluginId, channel, kind, data, ...(run.eventId ? { eventId: run.eventId } : {}), at: new Date().toISOString() };
-        this.overlayQueue = this.overlayQueue
-          .then(() => bus.publish('overlay', message))
-          .then(
-            () => record(run, `overlay:${channel}`, 'ok'),
-            (error: unknown) => record(run, `overlay:${channel}`, 'error', { error: messageOf(error) }),
-          );
+        this.overlay.push({ message, run });
+        this.scheduleFlush();
       },
       log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> | undefined) =>
         log[level]({ ...fields, plugin: pluginId }, message),
-      kvGet: (key: string) => kvGet(store, pluginId, key),
-      kvSet: async (key: string, value: never, run: RunInfo) => {
-        await kvSet(store, pluginId, key, value);
-        record(run, 'kv.set', 'ok');
+      kvGet: (key: string) => kv.get(key),
+      kvSet: async (key: string, value: Json, run: RunInfo) => {
+        kv.set(key, value);
+        this.record(pluginId, run, 'kv.set', 'ok');
       },
       kvDelete: async (key: string, run: RunInfo) => {
-        await kvDelete(store, pluginId, key);
-        record(run, 'kv.delete', 'ok');
+        kv.set(key, undefined);
+        this.record(pluginId, run, 'kv.delete', 'ok');
       },
       fetch: async (call: HttpCall, grants: { exactOrigins(): Set<string> }, run: RunInfo) => {
         const started = performance.now();
         const action = `http:${call.method} ${call.url}`;
         try {
           const answer = await fetch(call, grants.exactOrigins());
-          record(run, action, answer.status < 400 ? 'ok' : 'error', {
+          this.record(pluginId, run, action, answer.status < 400 ? 'ok' : 'error', {
             durationMs: Math.round(performance.now() - started),
             ...(answer.status < 400 ? {} : { error: `HTTP ${answer.status}` }),
           });
           return answer;
         } catch (error) {
-          record(run, action, 'error', { durationMs: Math.round(performance.now() - started), error: messageOf(error) });
+          this.record(pluginId, run, action, 'error', { durationMs: Math.round(performance.now() - started), error: messageOf(error) });
           throw error;
         }
       },
     };
   }
 
-  private recordAction(record: ActionRecord): void {
-    this.actions.push(record);
-    this.flushTimer ??= setTimeout(() => void this.flushActions(), ACTIONS_FLUSH_MS).unref();
-  }
-
-  private async flushActions(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const records = this.actions;
-    this.actions = [];
-    try {
-      await logActions(this.options.store, records);
-    } catch (error) {
-      this.options.log.error({ err: messageOf(error), lost: records.length }, 'the actions log could not be written');
-    }
+  private record(pluginId: string, run: RunInfo, action: string, status: 'ok' | 'error', extra: Partial<ActionRecord> = {}): void {
+    this.actions.push({ pluginId, action, status, ...(run.eventId ? { eventId: run.eventId } : {}), ...extra });
+    this.scheduleFlush();
   }
 
   private onFault(pluginId: string, fault: Fault, log: Logger): void {

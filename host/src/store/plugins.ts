@@ -1,5 +1,5 @@
 /** Installed plugins (state, grants, settings, faults), their key-value stores and the actions log. */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Json } from '@ttlp/sdk';
 import type { Store } from './database.ts';
 import { actionsLog, pluginKv, plugins } from './schema.ts';
@@ -63,6 +63,18 @@ export async function kvSet(store: Store, pluginId: string, key: string, value: 
 
 export async function kvDelete(store: Store, pluginId: string, key: string): Promise<void> {
   await store.db.delete(pluginKv).where(and(eq(pluginKv.pluginId, pluginId), eq(pluginKv.key, key)));
+}
+
+/** Writes a plugin's changed keys in two statements: the upserts and the deletes (`undefined` values). */
+export async function kvWriteMany(store: Store, pluginId: string, changes: Map<string, Json | undefined>): Promise<void> {
+  const sets = [...changes].filter((change): change is [string, Json] => change[1] !== undefined);
+  const deletes = [...changes].filter(([, value]) => value === undefined).map(([key]) => key);
+  if (sets.length > 0)
+    await store.db
+      .insert(pluginKv)
+      .values(sets.map(([key, value]) => ({ pluginId, key, value })))
+      .onConflictDoUpdate({ target: [pluginKv.pluginId, pluginKv.key], set: { value: sql`excluded.value`, updatedAt: sql`now()` } });
+  if (deletes.length > 0) await store.db.delete(pluginKv).where(and(eq(pluginKv.pluginId, pluginId), inArray(pluginKv.key, deletes)));
 }
 
 // ---- actions log ---------------------------------------------------------------------------------

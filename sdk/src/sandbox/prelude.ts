@@ -8,9 +8,10 @@
  * - `request(id, op, argsJson)`, answered later through `__ttlp.settle(id, outcomeJson)`: kv, http.
  *
  * Entry points (`__ttlp`): `setup(runId, configJson, pluginId)`, `dispatch(runId, eventJson)`,
- * `fire(runId, timerId)`, `settle(requestId, outcomeJson)`. The first three return `{"done":true}`
- * when everything the run started has finished, else `{"done":false}` and report the end later
- * through `call('done', {run, error?})`.
+ * `fire(runId, timerId)`, `settle(requestId, outcomeJson)`. The first three return `true` when
+ * everything the run started has finished without error (the common case, kept cheap),
+ * `{"done":true,"error":…}` when it finished with one, else `{"done":false}` and report the end
+ * later through `call('done', {run, error?})`.
  */
 export const PRELUDE = String.raw`
 (function (host) {
@@ -122,7 +123,7 @@ export const PRELUDE = String.raw`
         if (firstError === undefined) firstError = describe(error);
       }
     }
-    if (promises.length === 0) return stringify({ done: true, error: firstError });
+    if (promises.length === 0) return firstError === undefined ? true : stringify({ done: true, error: firstError });
     PromiseCtor.all(promises).then(
       () => host.call('done', stringify({ run: runId, error: firstError })),
       (error) => host.call('done', stringify({ run: runId, error: firstError === undefined ? describe(error) : firstError })),
@@ -146,7 +147,7 @@ export const PRELUDE = String.raw`
     },
     fire(runId, timerId) {
       const timer = timers.get(timerId);
-      if (!timer) return stringify({ done: true });
+      if (!timer) return true;
       if (!timer.repeat) timers.delete(timerId);
       return settleRun(runId, [timer.callback]);
     },

@@ -262,6 +262,7 @@ export class PluginSandbox {
     try {
       const entered = this.enter(generation, run, () => enter(generation, runId));
       if ('fault' in entered) return this.endRun(run, entered.fault);
+      if (entered.value === true) return this.endRun(run, undefined);
       const state = JSON.parse(String(entered.value)) as { done: boolean; error?: string };
       if (state.done) return this.endRun(run, state.error === undefined ? undefined : { kind: 'error', message: state.error });
       deadline = setTimeout(

@@ -68,6 +68,8 @@ export async function bundlePlugin(pluginDir: string, entry: string): Promise<st
       format: 'iife',
       globalName: PLUGIN_MODULE_GLOBAL,
       platform: 'neutral',
+      // The SDK's CommonJS dependencies (json-logic-js) name their code only in `main`.
+      mainFields: ['module', 'main'],
       target: 'es2022',
       logLevel: 'silent',
       legalComments: 'none',

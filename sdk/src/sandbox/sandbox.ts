@@ -127,6 +127,8 @@ type RunEnd = { error?: string; fault?: Omit<Fault, 'run' | 'at'>; aborted?: boo
 
 const MAX_KEY_LENGTH = 256;
 const TIMED_OUT = 'Script execution timed out.';
+/** Wall-clock allowance of one entry into the isolate, as a multiple of its CPU budget. */
+const WALL_PER_CPU = 4;
 
 export class PluginSandbox {
   readonly limits: SandboxLimits;
@@ -168,6 +170,15 @@ export class PluginSandbox {
     return this.disabledReason;
   }
 
+  /**
+   * isolated-vm's timeout counts wall-clock time, which a busy machine stretches; it is set a few
+   * times above the CPU budget to stop runaway code, and the CPU the entry really used is checked
+   * against the budget afterwards.
+   */
+  private get entryTimeoutMs(): number {
+    return this.limits.cpuMsPerRun * WALL_PER_CPU;
+  }
+
   /** True when the plugin is granted `eventType` and registered a handler that receives it. */
   wants(eventType: EventType | string): boolean {
     const subscribed = this.generation?.subscribed;
@@ -183,7 +194,7 @@ export class PluginSandbox {
     while (this.restarting) await this.restarting;
     if (!this.wants(event.eventType)) return undefined;
     return this.run({ kind: 'event', eventId: event.eventId }, (generation, runId) =>
-      generation.entries.dispatch.applySync(undefined, [runId, eventJson], { timeout: this.limits.cpuMsPerRun }),
+      generation.entries.dispatch.applySync(undefined, [runId, eventJson], { timeout: this.entryTimeoutMs }),
     );
   }
 
@@ -209,7 +220,7 @@ export class PluginSandbox {
     this.cpuWindow = { start: Date.now(), cpuAtStart: generation.isolate.cpuTime };
     await this.run({ kind: 'setup' }, (current, runId) =>
       current.entries.setup.applySync(undefined, [runId, JSON.stringify(this.config), this.pluginId], {
-        timeout: this.limits.cpuMsPerRun,
+        timeout: this.entryTimeoutMs,
       }),
     );
   }
@@ -282,12 +293,16 @@ export class PluginSandbox {
   private enter(generation: Generation, run: Run, call: () => unknown): { value: unknown } | { fault: Omit<Fault, 'run' | 'at'> } {
     const previous = this.active;
     this.active = run;
+    const overBudget = { kind: 'timeout' as const, message: `used more than ${this.limits.cpuMsPerRun} ms of CPU` };
+    const cpuBefore = generation.isolate.cpuTime;
     try {
-      return { value: call() };
+      const value = call();
+      const used = Number(generation.isolate.cpuTime - cpuBefore) / 1e6;
+      return used > this.limits.cpuMsPerRun ? { fault: overBudget } : { value };
     } catch (error) {
       if (generation.isolate.isDisposed) return { fault: { kind: 'memory', message: `the isolate ran out of memory (${this.limits.heapMb} MB)` } };
       const message = messageOf(error);
-      if (message === TIMED_OUT) return { fault: { kind: 'timeout', message: `used more than ${this.limits.cpuMsPerRun} ms of CPU` } };
+      if (message === TIMED_OUT) return { fault: overBudget };
       return { fault: { kind: 'crash', message } };
     } finally {
       this.active = previous;
@@ -440,7 +455,7 @@ export class PluginSandbox {
       if (this.generation !== generation) return;
       if (!repeat) generation.timers.delete(id);
       void this.run({ kind: 'timer' }, (current, runId) =>
-        current.entries.fire.applySync(undefined, [runId, id], { timeout: this.limits.cpuMsPerRun }),
+        current.entries.fire.applySync(undefined, [runId, id], { timeout: this.entryTimeoutMs }),
       );
     };
     generation.timers.set(id, repeat ? setInterval(fire, ms) : setTimeout(fire, ms));
@@ -454,7 +469,7 @@ export class PluginSandbox {
     const respond = (outcome: Outcome) => {
       if (this.generation !== generation) return;
       const entered = this.enter(generation, run, () =>
-        generation.entries.settle.applySync(undefined, [Number(id), answer(outcome)], { timeout: this.limits.cpuMsPerRun }),
+        generation.entries.settle.applySync(undefined, [Number(id), answer(outcome)], { timeout: this.entryTimeoutMs }),
       );
       if (!('fault' in entered)) return;
       // A run still waiting ends with the fault; work the plugin left running after its run ended faults on its own.

@@ -1,6 +1,7 @@
 /**
  * Chat: the chat box feed on the `chat` overlay channel. Each accepted chat message is sent as it
- * arrives, and the last `maxMessages` are the channel's state, for widgets that connect later.
+ * arrives, and the last `maxMessages` are the channel's state, for widgets that connect later
+ * (updated at most every `stateIntervalMs`).
  */
 import { definePlugin } from '@ttlp/sdk';
 import { chatMessage } from './chat-message.ts';
@@ -10,6 +11,7 @@ import { RecentKeys } from './recent-keys.ts';
 
 export interface ChatConfig extends ChatFilterSettings {
   maxMessages: number;
+  stateIntervalMs: number;
 }
 
 export const CHAT_CHANNEL = 'chat';
@@ -22,13 +24,23 @@ export default definePlugin<ChatConfig>({
     const accepts = chatFilter(ctx.config);
     const feed = new ChatFeed(ctx.config.maxMessages);
     const seen = new RecentKeys(SEEN_EVENTS_KEPT);
+    // The state only serves widgets that connect later, and it is the whole feed: writing it for
+    // every message of a busy chat would cost far more than the messages themselves.
+    let stateDue = false;
+    const publishState = () => {
+      stateDue = false;
+      return ctx.overlay.setState(CHAT_CHANNEL, { messages: feed.messages });
+    };
 
     ctx.on('CHAT', async (event) => {
       const message = chatMessage(event);
       if (!message || !accepts(event.user, message.text) || !seen.add(event.eventId)) return;
       feed.add(message);
       await ctx.overlay.send(CHAT_CHANNEL, message);
-      await ctx.overlay.setState(CHAT_CHANNEL, { messages: feed.messages });
+      if (!stateDue) {
+        stateDue = true;
+        ctx.setTimeout(publishState, ctx.config.stateIntervalMs);
+      }
     });
   },
 });

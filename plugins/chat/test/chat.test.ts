@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 async function startHost(config: Record<string, unknown> = {}): Promise<TestHost> {
-  const host = await createTestHost({ plugin: pluginDir, config });
+  const host = await createTestHost({ plugin: pluginDir, config: { stateIntervalMs: 10, ...config } });
   hosts.push(host);
   return host;
 }
@@ -25,6 +25,11 @@ type ChatEvent = UnifiedEventOf<'CHAT'>;
 const isChat = (event: UnifiedEvent): event is ChatEvent => event.eventType === 'CHAT';
 const messagesOf = (host: TestHost) => host.messages('chat') as unknown as ChatMessage[];
 const stateOf = (host: TestHost) => host.state('chat') as unknown as { messages: ChatMessage[] } | undefined;
+/** The state once the plugin's state timer has run. */
+async function settledState(host: TestHost) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return stateOf(host);
+}
 
 /** Every capture, one session per file, in file order. */
 const allCaptureEvents = captureFiles().flatMap((file) => captureEvents(file));
@@ -59,7 +64,7 @@ describe('chat feed from the real captures', () => {
     await host.send(...allCaptureEvents);
     const expected = distinctChats.map(expectedMessage);
     expect(messagesOf(host)).toEqual(expected);
-    expect(stateOf(host)).toEqual({ messages: expected.slice(-50) });
+    expect(await settledState(host)).toEqual({ messages: expected.slice(-50) });
 
     const emoteOnly = messagesOf(host).find((message) => message.emotes.length > 0)!;
     expect(emoteOnly).toMatchObject({ text: '', user: { isSubscriber: true, isModerator: false } });
@@ -137,12 +142,21 @@ describe('chat filters', () => {
 });
 
 describe('chat state', () => {
+  it('is written once per interval, not per message', async () => {
+    const host = await startHost({ stateIntervalMs: 200 });
+    await host.send(...['one', 'two', 'three'].map((text) => chat(text)));
+    expect(stateOf(host)).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(host.overlay.filter((entry) => entry.kind === 'state')).toHaveLength(1);
+    expect(stateOf(host)!.messages.map((message) => message.text)).toEqual(['one', 'two', 'three']);
+  });
+
   it('keeps the last maxMessages messages', async () => {
     const host = await startHost({ maxMessages: 3 });
     const events = ['one', 'two', 'three', 'four', 'five'].map((text) => chat(text));
     await host.send(...events);
     expect(messagesOf(host)).toHaveLength(5);
-    expect(stateOf(host)!.messages.map((message) => message.id)).toEqual(events.slice(-3).map((event) => event.eventId));
+    expect((await settledState(host))!.messages.map((message) => message.id)).toEqual(events.slice(-3).map((event) => event.eventId));
   });
 
   it('keeps the state within the overlay size limit when messages are large', async () => {
@@ -159,7 +173,7 @@ describe('chat state', () => {
     const host = await startHost();
     await host.send(...events);
     expect(messagesOf(host)).toHaveLength(50);
-    expect(stateOf(host)).toEqual({ messages: all.slice(-fitting) });
+    expect(await settledState(host)).toEqual({ messages: all.slice(-fitting) });
     expect(host.faults).toEqual([]);
   });
 

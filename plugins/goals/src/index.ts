@@ -7,7 +7,7 @@ import { definePlugin } from '@ttlp/sdk';
 import { distinctGoals, goalViews, unannounced, type Goal, type GoalView } from './goals.ts';
 import { countEvent, emptyProgress, type CountedEvent, type Progress } from './progress.ts';
 
-type Config = { goals: Goal[] };
+type Config = { goals: Goal[]; saveIntervalMs: number };
 
 const CHANNEL = 'goals';
 /** kv: the ids of the sessions with stored progress, newest first. */
@@ -40,9 +40,29 @@ export default definePlugin<Config>({
       return run;
     };
 
+    // Progress is saved at most every saveIntervalMs (it is several KB, and a busy stream changes
+    // it many times a second), at once when a goal is reached or the session changes.
+    let unsaved: { sessionId: string; progress: Progress } | undefined;
+    let saveScheduled = false;
+    async function save(): Promise<void> {
+      const pending = unsaved;
+      unsaved = undefined;
+      if (pending) await ctx.kv.set(progressKey(pending.sessionId), pending.progress);
+    }
+    function saveSoon(sessionId: string, progress: Progress): void {
+      unsaved = { sessionId, progress };
+      if (saveScheduled) return;
+      saveScheduled = true;
+      ctx.setTimeout(() => {
+        saveScheduled = false;
+        return serially(save);
+      }, ctx.config.saveIntervalMs);
+    }
+
     /** The progress of `sessionId`: cached, else stored, else zero for a session not seen before. */
     async function openSession(sessionId: string): Promise<Progress> {
       if (session?.id === sessionId) return session.progress;
+      await save();
       const known = (await ctx.kv.get<string[]>(SESSIONS_KEY)) ?? [];
       let stored: Progress | undefined;
       if (known.includes(sessionId)) {
@@ -59,7 +79,8 @@ export default definePlugin<Config>({
     async function commit(sessionId: string, progress: Progress): Promise<void> {
       const reached = unannounced(goals, progress);
       for (const goal of reached) progress.announced[goal.id] = goal.target;
-      await ctx.kv.set(progressKey(sessionId), progress);
+      saveSoon(sessionId, progress);
+      if (reached.length > 0) await save();
       await ctx.overlay.setState(CHANNEL, { goals: goalViews(goals, progress) });
       for (const goal of reached) await ctx.overlay.send(CHANNEL, reachedMessage(goal));
     }

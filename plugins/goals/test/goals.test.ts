@@ -190,7 +190,7 @@ describe('goals', () => {
   });
 
   it('keeps the progress over a restart and starts a new session from zero', async () => {
-    const config = { goals: [{ id: 'l', kind: 'likes', target: 10, title: 'Likes' }] };
+    const config = { goals: [{ id: 'l', kind: 'likes', target: 10, title: 'Likes' }], saveIntervalMs: 10 };
     const first = await createTestHost({ plugin, config });
     await first.send(like(6), like(6));
     expect(first.messages('goals')).toEqual([{ type: 'reached', goalId: 'l', kind: 'likes', title: 'Likes', current: 12, target: 10 }]);
@@ -206,6 +206,8 @@ describe('goals', () => {
     await second.send(like(2, S2));
     expect(bars(second)[0]).toMatchObject({ current: 2, percent: 20, reached: false });
     await second.send(like(1, S3), like(1, S4));
+    // The latest session's progress is saved within saveIntervalMs.
+    await new Promise((resolve) => setTimeout(resolve, 50));
     // Only the three latest sessions keep their progress.
     expect(second.kv.get('sessions')).toEqual([S4, S3, S2]);
     expect([...second.kv.keys()].sort()).toEqual(['progress:' + S2, 'progress:' + S3, 'progress:' + S4, 'sessions']);

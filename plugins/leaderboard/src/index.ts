@@ -6,7 +6,7 @@
 import { definePlugin, type UnifiedEvent } from '@ttlp/sdk';
 import { Leaderboard } from './board.ts';
 
-type Config = { size: number; streakTimeoutMs: number };
+type Config = { size: number; streakTimeoutMs: number; publishIntervalMs: number };
 
 const CHANNEL = 'leaderboard';
 
@@ -17,6 +17,17 @@ export default definePlugin<Config>({
     let timer: number | undefined;
 
     const publish = () => ctx.overlay.setState(CHANNEL, board.top(ctx.config.size));
+    // Ranking every viewer again for each gift or like of a busy stream costs more than it shows:
+    // the board is published at most every publishIntervalMs, with everything up to then.
+    let publishDue = false;
+    const publishSoon = (): void => {
+      if (publishDue) return;
+      publishDue = true;
+      ctx.setTimeout(() => {
+        publishDue = false;
+        return publish();
+      }, ctx.config.publishIntervalMs);
+    };
 
     // One timer, for the earliest deadline of the open streaks, re-armed on every gift message
     // (which pushes its streak's deadline back): a plugin may hold only a few dozen timers, and a
@@ -48,12 +59,12 @@ export default definePlugin<Config>({
       const reset = enterSession(event);
       const changed = board.addGift(event, Date.now());
       armStreakTimer();
-      return reset || changed ? publish() : undefined;
+      if (reset || changed) publishSoon();
     });
     ctx.on('LIKE', (event) => {
       const reset = enterSession(event);
       const changed = board.addLike(event);
-      return reset || changed ? publish() : undefined;
+      if (reset || changed) publishSoon();
     });
 
     // Widgets that connect before the first event get an empty board.

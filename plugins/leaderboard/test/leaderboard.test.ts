@@ -27,8 +27,14 @@ const like = (userId: string, likeCount: number, sessionId = S1) =>
   makeEvent('LIKE', { likeCount, totalLikeCount: 0 }, { sessionId, user: { userId } });
 
 type Board = { gifters: Array<Record<string, Json>>; likers: Array<Record<string, Json>> };
-const board = (host: TestHost) => host.state('leaderboard') as Board;
-const coins = (host: TestHost) => board(host).gifters.map((gifter) => [gifter.userId, gifter.coins]);
+/** Tests publish every 10 ms instead of 250. */
+const FAST = { publishIntervalMs: 10 };
+/** The board once the plugin's publish timer has run. */
+const board = async (host: TestHost) => {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return host.state('leaderboard') as Board;
+};
+const coins = async (host: TestHost) => (await board(host)).gifters.map((gifter) => [gifter.userId, gifter.coins]);
 
 /**
  * The leaderboard of a list of events, computed here independently of the plugin: a viewer's coins
@@ -81,19 +87,19 @@ describe('leaderboard over the real captures', () => {
 
   it.each(files)('%s: top gifters by coins with each streak once, top likers by likes', async (file) => {
     const events = captureEvents(file);
-    const host = await createTestHost({ plugin, config: { size: 5 } });
+    const host = await createTestHost({ plugin, config: { ...FAST, size: 5 } });
     await host.send(...events);
-    expect(board(host)).toEqual(expectedBoard(events, 5));
+    expect((await board(host))).toEqual(expectedBoard(events, 5));
     expect(host.faults).toEqual([]);
     await host.close();
   });
 
   it('ranks ab exactly: the viewer with the long out-of-order Rose streak first, with its final 23 coins', async () => {
     const events = captureEvents('ab.capture.ndjson');
-    const host = await createTestHost({ plugin, config: { size: 3 } });
+    const host = await createTestHost({ plugin, config: { ...FAST, size: 3 } });
     await host.send(...events);
     // Pinned so that a change in the captures or the normalizer shows up here.
-    expect(board(host).gifters.map((gifter) => [gifter.uniqueId, gifter.coins])).toEqual([
+    expect((await board(host)).gifters.map((gifter) => [gifter.uniqueId, gifter.coins])).toEqual([
       ['viewer_68f584f2', 23],
       ['viewer_93839cd6', 13],
       ['viewer_5876140d', 5],
@@ -104,13 +110,13 @@ describe('leaderboard over the real captures', () => {
 
 describe('leaderboard', () => {
   it('publishes an empty board at start', async () => {
-    const host = await createTestHost({ plugin });
-    expect(board(host)).toEqual({ gifters: [], likers: [] });
+    const host = await createTestHost({ plugin, config: FAST });
+    expect((await board(host))).toEqual({ gifters: [], likers: [] });
     await host.close();
   });
 
   it('shows a running streak with its current coins and counts it once, whatever the order', async () => {
-    const host = await createTestHost({ plugin });
+    const host = await createTestHost({ plugin, config: FAST });
     const seen: unknown[] = [];
     for (const event of [
       rose(ALICE, '1700000000001', 1),
@@ -122,7 +128,7 @@ describe('leaderboard', () => {
       rose(BOB, '1700000000001', 2, true), // same groupId, another sender
     ]) {
       await host.send(event);
-      seen.push(coins(host));
+      seen.push((await coins(host)));
     }
     expect(seen).toEqual([
       [[ALICE, 1]],
@@ -133,16 +139,16 @@ describe('leaderboard', () => {
       [[ALICE, 6], [BOB, 5]],
       [[BOB, 7], [ALICE, 6]],
     ]);
-    expect(board(host).gifters[0]).toEqual({ userId: BOB, uniqueId: 'viewer_0002', displayName: 'Viewer 0002', avatarUrl: null, coins: 7 });
+    expect((await board(host)).gifters[0]).toEqual({ userId: BOB, uniqueId: 'viewer_0002', displayName: 'Viewer 0002', avatarUrl: null, coins: 7 });
     expect(host.faults).toEqual([]);
     await host.close();
   });
 
   it('ranks likers by summed likes, counts a re-delivered event once, and shows `size` places', async () => {
-    const host = await createTestHost({ plugin, config: { size: 2 } });
+    const host = await createTestHost({ plugin, config: { ...FAST, size: 2 } });
     const repeated = like(BOB, 10);
     await host.send(like(ALICE, 5), repeated, repeated, like('6800000000000000003', 7), like(ALICE, 5));
-    expect(board(host).likers.map((liker) => [liker.userId, liker.likes])).toEqual([
+    expect((await board(host)).likers.map((liker) => [liker.userId, liker.likes])).toEqual([
       [ALICE, 10],
       [BOB, 10],
     ]);
@@ -151,37 +157,37 @@ describe('leaderboard', () => {
   });
 
   it('closes a streak whose end never comes after the timeout, and counts its late messages only beyond its coins', async () => {
-    const host = await createTestHost({ plugin, config: { streakTimeoutMs: 30 } });
+    const host = await createTestHost({ plugin, config: { ...FAST, streakTimeoutMs: 30 } });
     await host.send(rose(ALICE, '1700000000002', 3));
     await sleep(120);
     await host.send(rose(ALICE, '1700000000002', 2), rose(ALICE, '1700000000002', 3, true));
-    expect(coins(host)).toEqual([[ALICE, 3]]);
+    expect((await coins(host))).toEqual([[ALICE, 3]]);
     await host.send(rose(ALICE, '1700000000002', 5));
-    expect(coins(host)).toEqual([[ALICE, 5]]);
+    expect((await coins(host))).toEqual([[ALICE, 5]]);
     expect(host.faults).toEqual([]);
     await host.close();
   });
 
   it('keeps one timer however many streaks are open (a plugin may hold 64)', async () => {
-    const host = await createTestHost({ plugin, config: { size: 100, streakTimeoutMs: 50 } });
+    const host = await createTestHost({ plugin, config: { ...FAST, size: 100, streakTimeoutMs: 50 } });
     const gifters = Array.from({ length: 80 }, (_, i) => String(6_900_000_000_000_000_000n + BigInt(i)));
     await host.send(...gifters.map((userId) => rose(userId, '1700000000003', 2)));
     await sleep(150);
     await host.send(...gifters.map((userId) => rose(userId, '1700000000003', 2, true)));
-    expect(board(host).gifters).toHaveLength(80);
-    expect(new Set(coins(host).map(([, total]) => total))).toEqual(new Set([2]));
+    expect((await board(host)).gifters).toHaveLength(80);
+    expect(new Set((await coins(host)).map(([, total]) => total))).toEqual(new Set([2]));
     expect(host.faults).toEqual([]);
     await host.close();
   });
 
   it('starts an empty board for a new session', async () => {
-    const host = await createTestHost({ plugin });
+    const host = await createTestHost({ plugin, config: FAST });
     await host.send(single(ALICE, 10), like(ALICE, 3), rose(BOB, '1700000000004', 2));
-    expect(board(host).gifters).toHaveLength(2);
+    expect((await board(host)).gifters).toHaveLength(2);
     await host.send(like(BOB, 0, S2));
-    expect(board(host)).toEqual({ gifters: [], likers: [] });
+    expect((await board(host))).toEqual({ gifters: [], likers: [] });
     await host.send(rose(BOB, '1700000000004', 4, true, S2));
-    expect(coins(host)).toEqual([[BOB, 4]]);
+    expect((await coins(host))).toEqual([[BOB, 4]]);
     expect(host.faults).toEqual([]);
     await host.close();
   });

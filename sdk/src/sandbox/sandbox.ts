@@ -109,7 +109,16 @@ interface Run {
   id: number;
   info: RunInfo;
   violation?: string;
-  finish(outcome: RunEnd): void;
+  /** How the run ended, once it did (possibly before anyone waits for it). */
+  ended?: RunEnd;
+  /** Set while the host waits for the run's async work. */
+  waiter?: (outcome: RunEnd) => void;
+}
+
+function finishRun(run: Run, outcome: RunEnd): void {
+  if (run.ended) return;
+  run.ended = outcome;
+  run.waiter?.(outcome);
 }
 
 interface Generation {
@@ -127,6 +136,7 @@ type RunEnd = { error?: string; fault?: Omit<Fault, 'run' | 'at'>; aborted?: boo
 
 const MAX_KEY_LENGTH = 256;
 const TIMED_OUT = 'Script execution timed out.';
+const CPU_SHARE_CHECK_MS = 50;
 /** Wall-clock allowance of one entry into the isolate, as a multiple of its CPU budget. */
 const WALL_PER_CPU = 4;
 
@@ -143,6 +153,7 @@ export class PluginSandbox {
   private logTokens: number;
   private logRefilledAt = Date.now();
   private cpuWindow = { start: 0, cpuAtStart: 0n };
+  private cpuShareCheckedAt = 0;
   private disabledReason: string | undefined;
   private config: Record<string, unknown>;
   /** Set while the isolate is being recreated; events wait for it instead of being missed. */
@@ -264,28 +275,30 @@ export class PluginSandbox {
   private async run(info: RunInfo, enter: (generation: Generation, runId: number) => unknown): Promise<Fault | undefined> {
     const generation = this.generation;
     if (!generation || this.disabledReason) return undefined;
-    const runId = ++this.nextRun;
-    let finish!: Run['finish'];
-    const finished = new Promise<RunEnd>((resolve) => (finish = resolve));
-    const run: Run = { id: runId, info, finish };
-    this.runs.set(runId, run);
+    const run: Run = { id: ++this.nextRun, info };
+    this.runs.set(run.id, run);
     let deadline: NodeJS.Timeout | undefined;
     try {
-      const entered = this.enter(generation, run, () => enter(generation, runId));
+      const entered = this.enter(generation, run, () => enter(generation, run.id));
       if ('fault' in entered) return this.endRun(run, entered.fault);
+      // Most runs end within the entry: no promise, no timer.
       if (entered.value === true) return this.endRun(run, undefined);
       const state = JSON.parse(String(entered.value)) as { done: boolean; error?: string };
       if (state.done) return this.endRun(run, state.error === undefined ? undefined : { kind: 'error', message: state.error });
-      deadline = setTimeout(
-        () => finish({ fault: { kind: 'deadline', message: `async work did not finish within ${this.limits.wallMsPerRun} ms` } }),
-        this.limits.wallMsPerRun,
-      );
-      const outcome = await finished;
+      const outcome =
+        run.ended ??
+        (await new Promise<RunEnd>((resolve) => {
+          run.waiter = resolve;
+          deadline = setTimeout(
+            () => finishRun(run, { fault: { kind: 'deadline', message: `async work did not finish within ${this.limits.wallMsPerRun} ms` } }),
+            this.limits.wallMsPerRun,
+          );
+        }));
       if (outcome.aborted) return undefined;
       return this.endRun(run, outcome.fault ?? (outcome.error === undefined ? undefined : { kind: 'error', message: outcome.error }));
     } finally {
       clearTimeout(deadline);
-      this.runs.delete(runId);
+      this.runs.delete(run.id);
     }
   }
 
@@ -321,6 +334,9 @@ export class PluginSandbox {
     const generation = this.generation;
     if (!generation || generation.isolate.isDisposed) return undefined;
     const now = Date.now();
+    // Checked at most every CPU_SHARE_CHECK_MS: runs come by the thousand per second.
+    if (now - this.cpuShareCheckedAt < CPU_SHARE_CHECK_MS) return undefined;
+    this.cpuShareCheckedAt = now;
     const used = Number(generation.isolate.cpuTime - this.cpuWindow.cpuAtStart) / 1e6;
     const elapsed = now - this.cpuWindow.start;
     if (elapsed >= 1000) this.cpuWindow = { start: now, cpuAtStart: generation.isolate.cpuTime };
@@ -359,7 +375,7 @@ export class PluginSandbox {
   private teardown(): void {
     const generation = this.generation;
     this.generation = undefined;
-    for (const run of this.runs.values()) run.finish({ aborted: true });
+    for (const run of this.runs.values()) finishRun(run, { aborted: true });
     if (generation) this.dispose(generation);
   }
 
@@ -382,13 +398,13 @@ export class PluginSandbox {
     if (!current) return answer({ error: 'the plugin is not running' });
     try {
       const args = parseArgs(argsJson);
-      return answer(this.call(current.generation, current.run, String(op), args));
+      return answer(this.call(current.generation, current.run, String(op), args, String(argsJson)));
     } catch (error) {
       return answer({ error: messageOf(error) });
     }
   }
 
-  private call(generation: Generation, run: Run, op: string, args: Record<string, unknown>): Outcome {
+  private call(generation: Generation, run: Run, op: string, args: Record<string, unknown>, argsJson: string): Outcome {
     switch (op) {
       case 'subscribe': {
         const eventType = String(args.eventType);
@@ -398,7 +414,7 @@ export class PluginSandbox {
         return { result: null };
       }
       case 'overlay':
-        return this.overlay(run, args);
+        return this.overlay(run, args, argsJson);
       case 'log':
         return this.log(run, args);
       case 'timer':
@@ -411,7 +427,7 @@ export class PluginSandbox {
       }
       case 'done': {
         const target = this.runs.get(Number(args.run));
-        target?.finish({ error: typeof args.error === 'string' ? args.error : undefined });
+        if (target) finishRun(target, { error: typeof args.error === 'string' ? args.error : undefined });
         return { result: null };
       }
       default:
@@ -419,15 +435,16 @@ export class PluginSandbox {
     }
   }
 
-  private overlay(run: Run, args: Record<string, unknown>): Outcome {
+  private overlay(run: Run, args: Record<string, unknown>, argsJson: string): Outcome {
     const channel = String(args.channel);
     if (!this.grants.writes(channel)) return { error: `not allowed to write to overlay channel "${channel}"` };
-    const text = JSON.stringify(args.data ?? null);
-    if (Buffer.byteLength(text) > this.limits.overlayMaxBytes) {
-      run.violation ??= `an overlay message of ${Buffer.byteLength(text)} bytes exceeds the limit of ${this.limits.overlayMaxBytes}`;
+    const bytes = valueBytes(argsJson, args, 'data');
+    if (bytes > this.limits.overlayMaxBytes) {
+      run.violation ??= `an overlay message of ${bytes} bytes exceeds the limit of ${this.limits.overlayMaxBytes}`;
       return { error: run.violation };
     }
-    this.options.services.overlay(channel, JSON.parse(text) as Json, args.kind === 'state' ? 'state' : 'message', run.info);
+    // Parsed from the plugin's JSON just now: plain data, nothing shared with the isolate.
+    this.options.services.overlay(channel, (args.data ?? null) as Json, args.kind === 'state' ? 'state' : 'message', run.info);
     return { result: null };
   }
 
@@ -473,7 +490,7 @@ export class PluginSandbox {
       );
       if (!('fault' in entered)) return;
       // A run still waiting ends with the fault; work the plugin left running after its run ended faults on its own.
-      if (this.runs.has(run.id)) run.finish({ fault: entered.fault });
+      if (this.runs.has(run.id)) finishRun(run, { fault: entered.fault });
       else this.endRun(run, entered.fault);
     };
     let args: Record<string, unknown>;
@@ -485,13 +502,13 @@ export class PluginSandbox {
     }
     // Answers go back on a later turn of the event loop: a plugin awaiting host calls in a loop
     // must not turn into a microtask loop on the host that starves its timers and I/O.
-    this.request(String(op), args, run.info).then(
+    this.request(String(op), args, String(argsJson), run.info).then(
       (result) => setImmediate(() => respond({ result: result ?? null })),
       (error: unknown) => setImmediate(() => respond({ error: messageOf(error) })),
     );
   }
 
-  private async request(op: string, args: Record<string, unknown>, run: RunInfo): Promise<unknown> {
+  private async request(op: string, args: Record<string, unknown>, argsJson: string, run: RunInfo): Promise<unknown> {
     const services = this.options.services;
     if (op.startsWith('kv.')) {
       if (!this.grants.kv) throw new Error('not allowed to use kv (grant "kv" is missing)');
@@ -500,9 +517,8 @@ export class PluginSandbox {
       if (op === 'kv.get') return services.kvGet(key, run);
       if (op === 'kv.delete') return services.kvDelete(key, run);
       if (op === 'kv.set') {
-        const text = JSON.stringify(args.value ?? null);
-        if (Buffer.byteLength(text) > this.limits.kvValueMaxBytes) throw new Error(`a kv value is at most ${this.limits.kvValueMaxBytes} bytes`);
-        return services.kvSet(key, JSON.parse(text) as Json, run);
+        if (valueBytes(argsJson, args, 'value') > this.limits.kvValueMaxBytes) throw new Error(`a kv value is at most ${this.limits.kvValueMaxBytes} bytes`);
+        return services.kvSet(key, (args.value ?? null) as Json, run);
       }
     }
     if (op === 'http.fetch') return services.fetch(this.httpCall(args), this.grants, run);
@@ -533,6 +549,15 @@ export class PluginSandbox {
     }
     return { url: url.href, method, headers, ...(body === undefined ? {} : { body }) };
   }
+}
+
+/**
+ * UTF-8 size of `args[field]` as JSON, from the text the plugin sent rather than by serializing it
+ * again: the whole text less the rest of the object. Keys the plugin added only make it larger.
+ */
+function valueBytes(argsJson: string, args: Record<string, unknown>, field: string): number {
+  const rest = Buffer.byteLength(JSON.stringify({ ...args, [field]: null })) - 'null'.length;
+  return Buffer.byteLength(argsJson) - rest;
 }
 
 function answer(outcome: Outcome): string {

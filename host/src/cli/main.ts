@@ -84,6 +84,8 @@ function buildProgram(run: (code: number) => void): Command {
     .option('--debug', 'keep error stacks in ERROR events and logs (env TTLP_DEBUG)')
     .option('--data-dir <dir>', 'where the embedded database keeps its files (env DATA_DIR, default ./data)')
     .option('--no-ingest', 'run only the pipeline stages, no provider (extra hosts sharing Redis and PostgreSQL)')
+    .option('--plugins-dir <dir>', 'folder of installed plugins (env PLUGINS_DIR, default ./data/plugins)')
+    .option('--dev', 'reload a running plugin when its files change (its kv is kept)')
     .addHelpText('after', BACKENDS_HELP)
     .action(async (flags) =>
       withStopSignal(async (signal) => {

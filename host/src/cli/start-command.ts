@@ -15,6 +15,8 @@ import { pluginRoots } from './plugin-command.ts';
 import { configFrom, loggerFor, openPipeline } from './pipeline-command.ts';
 
 export interface StartFlags extends ConfigFlags {
+  /** Reload plugins when their files change. */
+  dev?: boolean;
   /** false with --no-ingest: run only the pipeline stages (extra hosts sharing Redis and PostgreSQL). */
   ingest?: boolean;
 }
@@ -54,6 +56,10 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
     pipeline.startStages({ onStored: logStored(log) });
     plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: pluginRoots(config), limits: pluginLimits(config) });
     await plugins.start(pipeline.consumer, { maxDeliveries: config.busMaxDeliveries, claimIdleMs: config.busClaimIdleMs });
+    if (flags.dev) {
+      plugins.watch();
+      log.info('development mode: running plugins reload when their files change');
+    }
     const available = plugins.available.map((plugin) => plugin.manifest.id);
     log.info(
       { running: [...plugins.loaded.keys()], available },

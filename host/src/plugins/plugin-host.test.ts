@@ -1,8 +1,8 @@
-import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { UnifiedEventOf } from '@ttlp/sdk';
 import { writePlugin } from '../../../sdk/src/test-support/plugin-dir.ts';
 import type { BusEntry, EventBus } from '../bus/types.ts';
@@ -160,6 +160,33 @@ for (const kind of BACKEND_KINDS) {
       expect(looperRow).toMatchObject({ enabled: false, status: 'disabled' });
       expect(looperRow!.lastError).toMatch(/5 faults within 60 s; the last: used more than 10 ms of CPU/);
       expect(looperRow!.faultCount).toBeGreaterThanOrEqual(5);
+    });
+    it('reloads a plugin when its files change (--dev), keeping its kv; a broken change leaves it running', async () => {
+      const root = pluginsRoot([{ ...counter, manifest: { ...counter.manifest, id: 'reloader' } }]);
+      const [plugin] = discoverPlugins([root]).plugins;
+      await grantPermissions(pipeline.store, plugin!, 'all');
+      await enablePlugin(pipeline.store, plugin!);
+      const host = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [root] });
+      const reloads: Array<string | undefined> = [];
+      host.watch((_id, error) => reloads.push(error));
+      await host.dispatch(chats.slice(0, 2));
+      const source = path.join(root, 'reloader', 'index.ts');
+      writeFileSync(source, readFileSync(source, 'utf8').replace('label: ctx.config.label', "label: 'v2'"));
+      await vi.waitFor(() => expect(reloads).toEqual([undefined]), { timeout: 5000 });
+      await host.dispatch(chats.slice(2, 3));
+      writeFileSync(source, 'export default definePlugin({ setup( };');
+      await vi.waitFor(() => expect(reloads).toHaveLength(2), { timeout: 5000 });
+      expect(reloads[1]).toContain('index.ts:1:');
+      await host.dispatch(chats.slice(3, 4));
+      await host.close();
+      const feed = (await overlayMessages(pipeline.bus)).filter((message) => message.pluginId === 'reloader').map((message) => message.data);
+      expect(feed).toEqual([
+        { label: 'chat', count: 1, text: chats[0]!.payload?.message },
+        { label: 'chat', count: 2, text: chats[1]!.payload?.message },
+        { label: 'v2', count: 3, text: chats[2]!.payload?.message },
+        { label: 'v2', count: 4, text: chats[3]!.payload?.message },
+      ]);
+      rmSync(root, { recursive: true, force: true });
     });
   });
 }

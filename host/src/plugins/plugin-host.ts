@@ -6,6 +6,7 @@
  * the guarded fetcher — and every one of those side effects to `actions_log`. Overlay messages,
  * kv writes and action records are buffered and written together when a batch is done.
  */
+import { watch, type FSWatcher } from 'node:fs';
 import type { Json } from '@ttlp/sdk';
 import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
 import { requestedPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
@@ -22,7 +23,7 @@ import {
   type ActionRecord,
   type PluginRow,
 } from '../store/plugins.ts';
-import { discoverPlugins, type DiscoveredPlugin, type DiscoveryProblem } from './discovery.ts';
+import { discoverPlugins, readPlugin, type DiscoveredPlugin, type DiscoveryProblem } from './discovery.ts';
 import { DEFAULT_HTTP_LIMITS, pluginFetch, type HttpLimits } from './http.ts';
 import { KvCache } from './kv-cache.ts';
 
@@ -59,6 +60,8 @@ export interface LoadedPlugin {
 
 /** How soon output made outside a batch (timers, late async work) is written. */
 const FLUSH_DELAY_MS = 100;
+/** Changes to a plugin's files within this long count as one (editors write in several steps). */
+const RELOAD_DEBOUNCE_MS = 200;
 
 export class PluginHost {
   private readonly running = new Map<string, LoadedPlugin>();
@@ -70,6 +73,7 @@ export class PluginHost {
   /** Fault and state writes, in the order they happened (a later "disabled" must not be overtaken). */
   private stateWrites: Promise<unknown> = Promise.resolve();
   private consumer: Consumer | undefined;
+  private readonly watchers: FSWatcher[] = [];
   problems: DiscoveryProblem[] = [];
   available: DiscoveredPlugin[] = [];
 
@@ -138,7 +142,59 @@ export class PluginHost {
     await this.flush();
   }
 
+  /**
+   * Development mode: rebuilds and restarts a running plugin when its files change, keeping its
+   * kv. A change that does not build, or asks for permissions not granted, leaves the running
+   * version alone and says why. `onReload` hears of every attempt.
+   */
+  watch(onReload?: (pluginId: string, error?: string) => void): void {
+    for (const { dir, manifest } of this.running.values()) {
+      let pending: NodeJS.Timeout | undefined;
+      const watcher = watch(dir, { recursive: true }, (_event, file) => {
+        if (file && /(^|[\\/])(node_modules|\.git)([\\/]|$)/.test(String(file))) return;
+        clearTimeout(pending);
+        pending = setTimeout(() => {
+          this.reload(manifest.id, dir).then(
+            (error) => onReload?.(manifest.id, error),
+            (error: unknown) => onReload?.(manifest.id, messageOf(error)),
+          );
+        }, RELOAD_DEBOUNCE_MS);
+      });
+      this.watchers.push(watcher);
+    }
+  }
+
+  /** Rebuilds one running plugin from its folder; returns why it could not, if it could not. */
+  private async reload(pluginId: string, dir: string): Promise<string | undefined> {
+    const loaded = this.running.get(pluginId);
+    if (!loaded) return 'the plugin is not running';
+    const log = this.options.log.child({ plugin: pluginId });
+    const found = readPlugin(dir);
+    const refuse = (reason: string) => {
+      log.error({ reason }, 'plugin not reloaded; the running version stays');
+      return reason;
+    };
+    if ('problems' in found) return refuse(found.problems.join('; '));
+    if (found.manifest.id !== pluginId) return refuse(`the manifest id changed to "${found.manifest.id}"; restart the host to load it`);
+    const row = (await listPluginRows(this.options.store)).find((candidate) => candidate.pluginId === pluginId);
+    const missing = requestedPermissions(found.manifest).filter((permission) => !row?.grantedPermissions.includes(permission));
+    if (missing.length > 0) return refuse(`it now asks for permissions that were not granted: ${missing.join(', ')}`);
+    const config = validatePluginConfig(found.manifest, row?.config ?? {});
+    if (!config.ok) return refuse(`its settings do not fit the new schema: ${config.problems.join('; ')}`);
+    let code: string;
+    try {
+      code = await bundlePlugin(dir, found.manifest.entry);
+    } catch (error) {
+      return refuse(messageOf(error));
+    }
+    await loaded.sandbox.reload(code, config.config);
+    loaded.manifest = found.manifest;
+    log.info({ version: found.manifest.version }, 'plugin reloaded');
+    return undefined;
+  }
+
   async close(): Promise<void> {
+    for (const watcher of this.watchers.splice(0)) watcher.close();
     await this.consumer?.stop();
     for (const plugin of this.running.values()) await plugin.sandbox.close();
     this.running.clear();
@@ -253,7 +309,7 @@ export class PluginHost {
         this.scheduleFlush();
       },
       log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> | undefined) =>
-        log[level]({ ...fields, plugin: pluginId }, message),
+        log[level]({ ...fields }, message),
       kvGet: (key: string) => kv.get(key),
       kvSet: async (key: string, value: Json, run: RunInfo) => {
         kv.set(key, value);

@@ -137,6 +137,7 @@ type RunEnd = { error?: string; fault?: Omit<Fault, 'run' | 'at'>; aborted?: boo
 const MAX_KEY_LENGTH = 256;
 const TIMED_OUT = 'Script execution timed out.';
 const CPU_SHARE_CHECK_MS = 50;
+const NO_FAULT: Promise<undefined> = Promise.resolve(undefined);
 /** Wall-clock allowance of one entry into the isolate, as a multiple of its CPU budget. */
 const WALL_PER_CPU = 4;
 
@@ -156,6 +157,7 @@ export class PluginSandbox {
   private cpuShareCheckedAt = 0;
   private disabledReason: string | undefined;
   private config: Record<string, unknown>;
+  private code: string;
   /** Set while the isolate is being recreated; events wait for it instead of being missed. */
   private restarting: Promise<void> | undefined;
 
@@ -164,6 +166,7 @@ export class PluginSandbox {
     this.grants = new Grants(options.grants);
     this.logTokens = this.limits.logBurst;
     this.config = options.config;
+    this.code = options.code;
   }
 
   /** Creates the isolate and runs the plugin's setup; a failing setup is a fault, not an exception. */
@@ -201,9 +204,9 @@ export class PluginSandbox {
    * Runs the plugin's handlers for one event and waits for the async work they started.
    * Resolves with the fault, if the run had one; never rejects.
    */
-  async dispatch(event: { eventId: string; eventType: string }, eventJson: string): Promise<Fault | undefined> {
-    while (this.restarting) await this.restarting;
-    if (!this.wants(event.eventType)) return undefined;
+  dispatch(event: { eventId: string; eventType: string }, eventJson: string): Promise<Fault | undefined> {
+    if (this.restarting) return this.restarting.then(() => this.dispatch(event, eventJson));
+    if (!this.wants(event.eventType)) return NO_FAULT;
     return this.run({ kind: 'event', eventId: event.eventId }, (generation, runId) =>
       generation.entries.dispatch.applySync(undefined, [runId, eventJson], { timeout: this.entryTimeoutMs }),
     );
@@ -212,6 +215,14 @@ export class PluginSandbox {
   /** Replaces the config (already validated) and restarts the plugin with it; kv is kept. */
   async reconfigure(config: Record<string, unknown>): Promise<void> {
     this.config = config;
+    await this.recreate();
+  }
+
+  /** Restarts the plugin on new code (a rebuilt bundle), keeping its kv; past faults are forgiven. */
+  async reload(code: string, config: Record<string, unknown> = this.config): Promise<void> {
+    this.code = code;
+    this.config = config;
+    this.faultTimes = [];
     await this.recreate();
   }
 
@@ -253,7 +264,7 @@ export class PluginSandbox {
     await context.eval(PRELUDE, { timeout });
     const generation: Partial<Generation> = { number, isolate, context, timers: new Map(), subscribed: new Set() };
     try {
-      await context.eval(this.options.code, { timeout });
+      await context.eval(this.code, { timeout });
     } catch (error) {
       const kind = isolate.isDisposed ? 'memory' : messageOf(error) === TIMED_OUT ? 'timeout' : 'crash';
       this.fault({ kind, message: `loading the plugin failed: ${messageOf(error)}` }, { kind: 'setup' });
@@ -272,19 +283,35 @@ export class PluginSandbox {
   }
 
   /** Enters the isolate for one run and waits for the run's async work (up to the wall deadline). */
-  private async run(info: RunInfo, enter: (generation: Generation, runId: number) => unknown): Promise<Fault | undefined> {
+  /**
+   * One run: the entry, then — only when the plugin left async work running — waiting for it.
+   * The common case (everything done within the entry) allocates no promise of its own.
+   */
+  private run(info: RunInfo, enter: (generation: Generation, runId: number) => unknown): Promise<Fault | undefined> {
     const generation = this.generation;
-    if (!generation || this.disabledReason) return undefined;
+    if (!generation || this.disabledReason) return NO_FAULT;
     const run: Run = { id: ++this.nextRun, info };
     this.runs.set(run.id, run);
-    let deadline: NodeJS.Timeout | undefined;
+    let waiting = false;
     try {
       const entered = this.enter(generation, run, () => enter(generation, run.id));
-      if ('fault' in entered) return this.endRun(run, entered.fault);
-      // Most runs end within the entry: no promise, no timer.
-      if (entered.value === true) return this.endRun(run, undefined);
+      if ('fault' in entered) return Promise.resolve(this.endRun(run, entered.fault));
+      if (entered.value === true) {
+        const fault = this.endRun(run, undefined);
+        return fault === undefined ? NO_FAULT : Promise.resolve(fault);
+      }
       const state = JSON.parse(String(entered.value)) as { done: boolean; error?: string };
-      if (state.done) return this.endRun(run, state.error === undefined ? undefined : { kind: 'error', message: state.error });
+      if (state.done) return Promise.resolve(this.endRun(run, state.error === undefined ? undefined : { kind: 'error', message: state.error }));
+      waiting = true;
+      return this.waitFor(run);
+    } finally {
+      if (!waiting) this.runs.delete(run.id);
+    }
+  }
+
+  private async waitFor(run: Run): Promise<Fault | undefined> {
+    let deadline: NodeJS.Timeout | undefined;
+    try {
       const outcome =
         run.ended ??
         (await new Promise<RunEnd>((resolve) => {
@@ -306,16 +333,16 @@ export class PluginSandbox {
   private enter(generation: Generation, run: Run, call: () => unknown): { value: unknown } | { fault: Omit<Fault, 'run' | 'at'> } {
     const previous = this.active;
     this.active = run;
-    const overBudget = { kind: 'timeout' as const, message: `used more than ${this.limits.cpuMsPerRun} ms of CPU` };
+    const overBudget = () => ({ kind: 'timeout' as const, message: `used more than ${this.limits.cpuMsPerRun} ms of CPU` });
     const cpuBefore = generation.isolate.cpuTime;
     try {
       const value = call();
       const used = Number(generation.isolate.cpuTime - cpuBefore) / 1e6;
-      return used > this.limits.cpuMsPerRun ? { fault: overBudget } : { value };
+      return used > this.limits.cpuMsPerRun ? { fault: overBudget() } : { value };
     } catch (error) {
       if (generation.isolate.isDisposed) return { fault: { kind: 'memory', message: `the isolate ran out of memory (${this.limits.heapMb} MB)` } };
       const message = messageOf(error);
-      if (message === TIMED_OUT) return { fault: overBudget };
+      if (message === TIMED_OUT) return { fault: overBudget() };
       return { fault: { kind: 'crash', message } };
     } finally {
       this.active = previous;

@@ -4,6 +4,7 @@
  *
  *   npm run bench -- [--events N] [--backend embedded|production|all] [--paced-seconds S] [--json]
  */
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { UnifiedEvent } from '@ttlp/sdk';
@@ -118,7 +119,8 @@ async function throughput(kind: BackendKind, withPlugins = false): Promise<numbe
 
 /** Median time of one dispatch (one plugin, one event) with five plugins that do nothing. */
 async function dispatchOverhead(events: number): Promise<number> {
-  const code = await bundlePlugin(writeDispatchProbe(), 'index.ts');
+  const probe = writeDispatchProbe();
+  const code = await bundlePlugin(probe, 'index.ts').finally(() => rmSync(probe, { recursive: true, force: true }));
   const sandboxes = await Promise.all(
     Array.from({ length: 5 }, (_, i) =>
       PluginSandbox.start({

@@ -10,3 +10,4 @@ export type { CaptureLine } from './contract/capture-line.ts';
 export { definePlugin } from './plugin.ts';
 export type { PluginContext, PluginDefinition, PluginLog, Handler, HttpRequest, HttpResponse, Json } from './plugin.ts';
 export type { PluginManifest, PluginPermissions } from './manifest.ts';
+export { RecentKeys } from './recent-keys.ts';

@@ -1,5 +1,4 @@
-import type { EventUser, PayloadOf, UnifiedEventOf } from '@ttlp/sdk';
-import { RecentKeys } from './recent-keys.ts';
+import { RecentKeys, type EventUser, type PayloadOf, type UnifiedEventOf } from '@ttlp/sdk';
 
 type GiftEvent = UnifiedEventOf<'GIFT'>;
 type GiftPayload = PayloadOf<'GIFT'>;

@@ -2,10 +2,9 @@
  * Alerts: follow, share, subscribe and gift alerts on the `alerts` overlay channel. A gift streak
  * is one alert whose count goes up; message shapes are in alert-message.ts and README.md.
  */
-import { definePlugin, type UnifiedEvent } from '@ttlp/sdk';
+import { definePlugin, RecentKeys, type UnifiedEvent } from '@ttlp/sdk';
 import { alertUser, userValues, type AlertMessage } from './alert-message.ts';
 import { GiftAlerts, type GiftAlertStep } from './gift-alerts.ts';
-import { RecentKeys } from './recent-keys.ts';
 import { renderTemplate, type TemplateValues } from './template.ts';
 
 export interface AlertSettings {

@@ -3,11 +3,10 @@
  * arrives, and the last `maxMessages` are the channel's state, for widgets that connect later
  * (updated at most every `stateIntervalMs`).
  */
-import { definePlugin } from '@ttlp/sdk';
+import { definePlugin, RecentKeys } from '@ttlp/sdk';
 import { chatMessage } from './chat-message.ts';
 import { ChatFeed } from './feed.ts';
 import { chatFilter, type ChatFilterSettings } from './filters.ts';
-import { RecentKeys } from './recent-keys.ts';
 
 export interface ChatConfig extends ChatFilterSettings {
   maxMessages: number;

@@ -3,10 +3,9 @@
  * its actions: an overlay message, a webhook, a log line. `dryRun` (dry-run.ts) plans what the
  * rules do; this file carries the plan out, or with the `dryRun` setting only logs it.
  */
-import { definePlugin, type EventType, type Json, type UnifiedEvent } from '@ttlp/sdk';
+import { definePlugin, RecentKeys, type EventType, type Json, type UnifiedEvent } from '@ttlp/sdk';
 import { dryRun, type PlannedAction } from './dry-run.ts';
 import { LogBudget } from './log-budget.ts';
-import { RecentKeys } from './recent-keys.ts';
 import { partitionRules, type LogLevel, type RulesConfig } from './rule.ts';
 
 /** Event ids remembered to drop re-delivered events (TikTok and the bus may deliver one twice; a webhook must not fire twice). */

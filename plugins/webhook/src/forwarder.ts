@@ -8,10 +8,9 @@
  * events to all plugins and waits for all of them, so waiting here for a slow or hanging receiver
  * would hold up every other plugin (and run into the sandbox's per-run deadline).
  */
-import type { PluginContext, UnifiedEvent } from '@ttlp/sdk';
+import { RecentKeys, type PluginContext, type UnifiedEvent } from '@ttlp/sdk';
 import { LimitedLog } from './limited-log.ts';
 import { resultOfError, resultOfStatus, retryDelayMs, type AttemptResult } from './policy.ts';
-import { RecentKeys } from './recent-keys.ts';
 import { DeliveryStore, type Delivery } from './store.ts';
 
 export interface ForwarderSettings {

@@ -1,6 +1,7 @@
 /**
  * A set that remembers only the last `capacity` keys added, so it stays small in a long stream.
- * (The alerts plugin has the same file: a plugin can import only `@ttlp/sdk` and its own files.)
+ * Plugins use it to skip events they already handled: the bus delivers at least once (D-027), and
+ * TikTok itself sometimes sends a message twice.
  */
 export class RecentKeys {
   private readonly keys = new Set<string>();
@@ -15,13 +16,8 @@ export class RecentKeys {
   add(key: string): boolean {
     if (this.keys.has(key)) return false;
     this.keys.add(key);
-    if (this.keys.size > this.capacity) this.deleteOldest();
-    return true;
-  }
-
-  private deleteOldest(): void {
     // A Set iterates in insertion order, so the first key is the oldest.
-    const oldest = this.keys.values().next();
-    if (!oldest.done) this.keys.delete(oldest.value);
+    if (this.keys.size > this.capacity) this.keys.delete(this.keys.values().next().value!);
+    return true;
   }
 }

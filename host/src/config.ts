@@ -33,6 +33,8 @@ const SETTINGS = {
   redisPrefix: { env: 'REDIS_PREFIX', flag: undefined, schema: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), default: 'ttlp:' },
   /** Approximate length bound of every bus stream. */
   busMaxLen: { env: 'BUS_MAXLEN', flag: undefined, schema: PositiveInt(100_000_000), default: 1_000_000 },
+  /** Approximate length bound of the overlay stream (its messages are live; widgets catch up from state). */
+  busOverlayMaxLen: { env: 'BUS_OVERLAY_MAXLEN', flag: undefined, schema: PositiveInt(100_000_000), default: 10_000 },
   /** Deliveries before an entry goes to the dead-letter stream. */
   busMaxDeliveries: { env: 'BUS_MAX_DELIVERIES', flag: undefined, schema: PositiveInt(100), default: 5 },
   /** Pending entries idle this long are claimed by another consumer. */
@@ -67,6 +69,7 @@ export const HostConfigSchema = Type.Object(
     redisUrl: Type.Optional(SETTINGS.redisUrl.schema),
     redisPrefix: SETTINGS.redisPrefix.schema,
     busMaxLen: SETTINGS.busMaxLen.schema,
+    busOverlayMaxLen: SETTINGS.busOverlayMaxLen.schema,
     busMaxDeliveries: SETTINGS.busMaxDeliveries.schema,
     busClaimIdleMs: SETTINGS.busClaimIdleMs.schema,
     storeBatchSize: SETTINGS.storeBatchSize.schema,

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { MemoryBus } from './memory-bus.ts';
 import { RedisBus } from './redis-bus.ts';
 import { compareStreamIds } from './streams.ts';
-import type { BusEntry, ConsumerOptions, DeadLetter, EventBus } from './types.ts';
+import type { BusEntry, ConsumerOptions, DeadLetter, EventBus, StreamName } from './types.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Small timings so claims, retries and reads happen within a test's patience. */
@@ -21,7 +21,7 @@ interface TestScope {
 interface BusHarness {
   kind: 'memory' | 'redis';
   setup(): Promise<void>;
-  open(scope: TestScope, options: { maxLen?: number }): EventBus;
+  open(scope: TestScope, options: { maxLen?: number; streamMaxLen?: Partial<Record<StreamName, number>> }): EventBus;
   cleanup(scope: TestScope): Promise<void>;
   teardown(): Promise<void>;
 }
@@ -111,7 +111,7 @@ describe.each([memoryHarness, redisHarness])('$kind bus', (harness) => {
   let scope: TestScope;
   const opened: EventBus[] = [];
 
-  function open(options: { maxLen?: number } = {}): EventBus {
+  function open(options: { maxLen?: number; streamMaxLen?: Partial<Record<StreamName, number>> } = {}): EventBus {
     const bus = harness.open(scope, options);
     opened.push(bus);
     return bus;
@@ -185,6 +185,16 @@ describe.each([memoryHarness, redisHarness])('$kind bus', (harness) => {
     expect(await bus.lastId('raw')).toBe(lastOf(ids));
     const kept = await bus.range<{ n: number }>('raw');
     expect(kept.at(-1)?.payload).toEqual({ n: 299 });
+  });
+
+  it('bounds a stream by its own maxLen when it has one', async () => {
+    const bus = open({ maxLen: 1000, streamMaxLen: { overlay: 10 } });
+    for (let chunk = 0; chunk < 6; chunk++) {
+      await bus.publishMany('overlay', numbered(chunk * 50, 50));
+      await bus.publishMany('raw', numbered(chunk * 50, 50));
+    }
+    expect(await bus.length('overlay')).toBeLessThanOrEqual(10 + 100);
+    expect(await bus.length('raw')).toBe(300);
   });
 
   it('hands a new group every entry in order, those published before it existed too', async () => {

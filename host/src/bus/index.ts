@@ -14,6 +14,8 @@ export interface BusOptions {
   prefix?: string;
   /** Entries each stream keeps, approximately. Default 1 000 000. */
   maxLen?: number;
+  /** Entries the `overlay` stream keeps: its messages matter for seconds, and it may have no reader. */
+  overlayMaxLen?: number;
   /** Redis CLIENT SETNAME of the bus's connections, to find them in CLIENT LIST. */
   connectionName?: string;
   onConnectionError?: (error: Error) => void;
@@ -25,8 +27,9 @@ export function createBus(options: BusOptions): EventBus {
       url: options.redisUrl,
       prefix: options.prefix,
       maxLen: options.maxLen,
+      streamMaxLen: { overlay: options.overlayMaxLen },
       connectionName: options.connectionName,
       onConnectionError: options.onConnectionError,
     });
-  return new MemoryBus({ maxLen: options.maxLen });
+  return new MemoryBus({ maxLen: options.maxLen, streamMaxLen: { overlay: options.overlayMaxLen } });
 }

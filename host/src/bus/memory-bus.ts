@@ -18,6 +18,8 @@ import type { Consumer, ConsumerOptions, EventBus, StreamName } from './types.ts
 export interface MemoryBusOptions {
   /** Entries each stream keeps, approximately. Default 1 000 000. */
   maxLen?: number;
+  /** Per-stream exceptions to `maxLen`. */
+  streamMaxLen?: Partial<Record<StreamName, number>>;
 }
 
 /** Like Redis' `MAXLEN ~`: a full stream is trimmed in chunks, not shifted on every append. */
@@ -204,6 +206,7 @@ class MemoryGroupReader implements GroupReader {
 export class MemoryBus implements EventBus {
   readonly kind = 'memory';
   private readonly maxLen: number;
+  private readonly streamMaxLen: Partial<Record<StreamName, number>>;
   private readonly streams = new Map<StreamName, MemoryStream>();
   private readonly consumers = new RunningConsumers();
   /** Consumers stopping while the bus closes may still write dead letters. */
@@ -211,6 +214,7 @@ export class MemoryBus implements EventBus {
 
   constructor(options: MemoryBusOptions = {}) {
     this.maxLen = options.maxLen ?? DEFAULT_MAX_LEN;
+    this.streamMaxLen = options.streamMaxLen ?? {};
   }
 
   async publish<T>(stream: StreamName, payload: T): Promise<string> {
@@ -221,7 +225,7 @@ export class MemoryBus implements EventBus {
   async publishMany<T>(stream: StreamName, payloads: T[]): Promise<string[]> {
     if (this.lifecycle === 'closed') throw new Error('the bus is closed');
     const texts = payloads.map(encodePayload);
-    return this.streamOf(stream).append(texts, this.maxLen);
+    return this.streamOf(stream).append(texts, this.streamMaxLen[stream] ?? this.maxLen);
   }
 
   consume<T>(options: ConsumerOptions<T>): Consumer {

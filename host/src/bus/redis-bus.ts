@@ -13,6 +13,8 @@ export interface RedisBusOptions {
   prefix?: string;
   /** Entries each stream keeps, approximately (`MAXLEN ~`). Default 1 000 000. */
   maxLen?: number;
+  /** Per-stream exceptions to `maxLen`. */
+  streamMaxLen?: Partial<Record<StreamName, number>>;
   /** Client name (CLIENT SETNAME) of every connection the bus opens, to find them in CLIENT LIST. */
   connectionName?: string;
   /** Connection-level errors; ioredis reconnects by itself and failed commands reject anyway. */
@@ -159,6 +161,7 @@ export class RedisBus implements EventBus {
   private readonly client: Redis;
   private readonly prefix: string;
   private readonly maxLen: number;
+  private readonly streamMaxLen: Partial<Record<StreamName, number>>;
   private readonly onConnectionError: (error: Error) => void;
   private readonly consumers = new RunningConsumers();
   private closing = false;
@@ -166,6 +169,7 @@ export class RedisBus implements EventBus {
   constructor(options: RedisBusOptions) {
     this.prefix = options.prefix ?? 'ttlp:';
     this.maxLen = options.maxLen ?? DEFAULT_MAX_LEN;
+    this.streamMaxLen = options.streamMaxLen ?? {};
     this.onConnectionError = options.onConnectionError ?? (() => undefined);
     this.client = new Redis(options.url, { connectionName: options.connectionName });
     this.client.on('error', this.onConnectionError);
@@ -180,7 +184,8 @@ export class RedisBus implements EventBus {
     const texts = payloads.map(encodePayload);
     if (texts.length === 0) return [];
     const transaction = this.client.multi();
-    for (const text of texts) transaction.xadd(this.key(stream), 'MAXLEN', '~', this.maxLen, '*', PAYLOAD_FIELD, text);
+    const maxLen = this.streamMaxLen[stream] ?? this.maxLen;
+    for (const text of texts) transaction.xadd(this.key(stream), 'MAXLEN', '~', maxLen, '*', PAYLOAD_FIELD, text);
     const results = await transaction.exec();
     if (!results) throw new Error(`XADD to ${this.key(stream)} was aborted`);
     return results.map(([error, id]) => {

@@ -54,6 +54,7 @@ export class Pipeline {
         redisUrl: config.redisUrl,
         prefix: config.redisPrefix,
         maxLen: config.busMaxLen,
+        overlayMaxLen: config.busOverlayMaxLen,
         connectionName: `ttlp-${consumer}`,
         onConnectionError: (error) => log.warn({ err: error.message }, 'Redis connection error; reconnecting'),
       });

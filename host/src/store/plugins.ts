@@ -54,17 +54,6 @@ export async function kvGet(store: Store, pluginId: string, key: string): Promis
   return row ? (row.value as Json) : undefined;
 }
 
-export async function kvSet(store: Store, pluginId: string, key: string, value: Json): Promise<void> {
-  await store.db
-    .insert(pluginKv)
-    .values({ pluginId, key, value })
-    .onConflictDoUpdate({ target: [pluginKv.pluginId, pluginKv.key], set: { value: sql`excluded.value`, updatedAt: sql`now()` } });
-}
-
-export async function kvDelete(store: Store, pluginId: string, key: string): Promise<void> {
-  await store.db.delete(pluginKv).where(and(eq(pluginKv.pluginId, pluginId), eq(pluginKv.key, key)));
-}
-
 /** Writes a plugin's changed keys in two statements: the upserts and the deletes (`undefined` values). */
 export async function kvWriteMany(store: Store, pluginId: string, changes: Map<string, Json | undefined>): Promise<void> {
   const sets = [...changes].filter((change): change is [string, Json] => change[1] !== undefined);

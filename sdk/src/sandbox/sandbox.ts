@@ -212,12 +212,6 @@ export class PluginSandbox {
     );
   }
 
-  /** Replaces the config (already validated) and restarts the plugin with it; kv is kept. */
-  async reconfigure(config: Record<string, unknown>): Promise<void> {
-    this.config = config;
-    await this.recreate();
-  }
-
   /** Restarts the plugin on new code (a rebuilt bundle), keeping its kv; past faults are forgiven. */
   async reload(code: string, config: Record<string, unknown> = this.config): Promise<void> {
     this.code = code;

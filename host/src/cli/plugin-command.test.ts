@@ -63,6 +63,9 @@ describe('ttlp plugin', () => {
       granted: [],
     });
 
+    const table = await ttlp(['plugin', 'list']);
+    expect(table.stdout).toContain('greeter  Greeter 0.1.0  disabled (never enabled)\n  permissions: events:FOLLOW, overlay:main, kv  — not granted: events:FOLLOW, overlay:main, kv');
+
     const refused = await ttlp(['plugin', 'enable', 'greeter']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('greeter needs these permissions granted first: events:FOLLOW, overlay:main, kv');

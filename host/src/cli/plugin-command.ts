@@ -79,13 +79,20 @@ export async function runPluginList(flags: ConfigFlags, env: NodeJS.ProcessEnv):
   });
 }
 
+/** `enabled`, `disabled`, or what else the stored status says (a plugin that faulted, never enabled). */
+function stateOf(entry: PluginListEntry): string {
+  const state = entry.enabled ? 'enabled' : 'disabled';
+  if (entry.status === state) return state;
+  return entry.status === 'installed' ? 'disabled (never enabled)' : `${state} (${entry.status})`;
+}
+
 export function formatPluginList(entries: PluginListEntry[]): string {
   if (entries.length === 0) return 'no plugins found';
   return entries
     .map((entry) => {
       const missing = entry.requested.filter((permission) => !entry.granted.includes(permission));
       const lines = [
-        `${entry.id}  ${entry.displayName} ${entry.version}  ${entry.enabled ? 'enabled' : 'disabled'} (${entry.status})`,
+        `${entry.id}  ${entry.displayName} ${entry.version}  ${stateOf(entry)}`,
         `  permissions: ${entry.requested.join(', ') || 'none'}${missing.length > 0 ? `  — not granted: ${missing.join(', ')}` : ''}`,
       ];
       if (entry.lastError) lines.push(`  last error (${entry.faults} faults): ${entry.lastError}`);

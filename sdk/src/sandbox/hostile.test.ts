@@ -158,6 +158,13 @@ describe('hostile plugins', () => {
     await hostile.close();
   });
 
+  it('a plugin whose isolate cannot even start is disabled, not thrown at the host', async () => {
+    const host = await createTestHost({ plugin: writePlugin(plugin(`ctx.on('CHAT', () => {});`)), limits: { heapMb: 1 } });
+    expect(host.disabled).toMatch(/^the plugin's isolate could not be started: /);
+    await host.send(makeEvent('CHAT', { message: 'ignored' }));
+    await host.close();
+  });
+
   it('repeated faults disable the plugin with the reason', async () => {
     const hostile = await besideAGoodPlugin(plugin(`ctx.on('CHAT', () => { throw new Error('always'); });`));
     expect(hostile.faults).toHaveLength(5);

@@ -227,7 +227,15 @@ export class PluginSandbox {
   // ---- runs -------------------------------------------------------------------------------
 
   private async boot(): Promise<void> {
-    const generation = await this.createGeneration();
+    let generation: Generation;
+    try {
+      generation = await this.createGeneration();
+    } catch (error) {
+      // No isolate to run the plugin in (a heap limit too small for the prelude, say): the plugin
+      // stops here, the host does not.
+      this.disable(`the plugin's isolate could not be started: ${messageOf(error)}`);
+      return;
+    }
     if (this.disabledReason) {
       this.dispose(generation);
       return;
@@ -246,6 +254,15 @@ export class PluginSandbox {
       memoryLimit: this.limits.heapMb,
       onCatastrophicError: (message) => this.disable(`the isolate failed: ${message}`),
     });
+    try {
+      return await this.prepareGeneration(isolate);
+    } catch (error) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw error;
+    }
+  }
+
+  private async prepareGeneration(isolate: ivm.Isolate): Promise<Generation> {
     const context = await isolate.createContext();
     const number = ++this.generations;
     const global = context.global;

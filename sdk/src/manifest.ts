@@ -83,6 +83,11 @@ export function requestedPermissions(manifest: PluginManifest): string[] {
   ];
 }
 
+/** The permissions `manifest` requests that `granted` lacks, in the manifest's order. */
+export function missingPermissions(manifest: PluginManifest, granted: readonly string[]): string[] {
+  return requestedPermissions(manifest).filter((permission) => !granted.includes(permission));
+}
+
 export type ConfigResult = { ok: true; config: Record<string, unknown> } | { ok: false; problems: string[] };
 
 const configValidators = new WeakMap<object, ValidateFunction>();

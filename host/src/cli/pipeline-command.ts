@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig, type ConfigFlags, type HostConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
+import { openStore, type Store } from '../store/database.ts';
 import { CommandError, EXIT_USAGE } from './errors.ts';
 
 export function configFrom(env: NodeJS.ProcessEnv, flags: ConfigFlags): HostConfig {
@@ -18,13 +19,22 @@ export function loggerFor(config: HostConfig, destination?: NodeJS.WritableStrea
   return createLogger({ level: config.logLevel, pretty, destination });
 }
 
-/** Opens the pipeline; an unreachable database, or an embedded one in use, becomes a clear command error. */
+/** An unreachable database, or an embedded one in use, as a clear command error; anything else as it was. */
+function storeCommandError(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  return code === 'STORE_UNREACHABLE' || code === 'STORE_IN_USE' ? new CommandError((error as Error).message) : error;
+}
+
+/** Opens the pipeline; store failures a user can act on become command errors. */
 export async function openPipeline(config: HostConfig, log: Logger): Promise<Pipeline> {
-  try {
-    return await Pipeline.open(config, log);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'STORE_UNREACHABLE' || code === 'STORE_IN_USE') throw new CommandError((error as Error).message);
-    throw error;
-  }
+  return Pipeline.open(config, log).catch((error: unknown) => {
+    throw storeCommandError(error);
+  });
+}
+
+/** Opens only the store (commands that need no bus), with the same errors as `openPipeline`. */
+export async function openCommandStore(config: HostConfig): Promise<Store> {
+  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((error: unknown) => {
+    throw storeCommandError(error);
+  });
 }

@@ -8,10 +8,10 @@ import { requestedPermissions } from '@ttlp/sdk/manifest';
 import type { ConfigFlags, HostConfig } from '../config.ts';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../plugins/admin.ts';
 import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR, type DiscoveredPlugin } from '../plugins/discovery.ts';
-import { openStore, type Store } from '../store/database.ts';
-import { listPluginRows, type PluginRow } from '../store/plugins.ts';
+import type { Store } from '../store/database.ts';
+import { getPluginRow, listPluginRows, type PluginRow } from '../store/plugins.ts';
 import { CommandError, EXIT_USAGE } from './errors.ts';
-import { configFrom } from './pipeline-command.ts';
+import { configFrom, openCommandStore } from './pipeline-command.ts';
 
 export interface PluginListEntry {
   id: string;
@@ -34,14 +34,7 @@ async function withStore<T>(flags: ConfigFlags, env: NodeJS.ProcessEnv, work: (s
   const config = configFrom(env, flags);
   const { plugins, problems } = discoverPlugins(pluginRoots(config));
   for (const problem of problems) process.stderr.write(`skipped ${problem.dir}:\n  - ${problem.problems.join('\n  - ')}\n`);
-  let store: Store;
-  try {
-    store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'STORE_UNREACHABLE' || code === 'STORE_IN_USE') throw new CommandError((error as Error).message);
-    throw error;
-  }
+  const store = await openCommandStore(config);
   try {
     return await work(store, plugins);
   } catch (error) {
@@ -136,7 +129,6 @@ export async function runPluginConfig(
   return withStore(options, env, async (store, plugins) => {
     const plugin = find(plugins, id);
     if (replacement !== undefined) return configurePlugin(store, plugin, replacement);
-    const row = (await listPluginRows(store)).find((candidate) => candidate.pluginId === id);
-    return row?.config ?? {};
+    return (await getPluginRow(store, id))?.config ?? {};
   });
 }

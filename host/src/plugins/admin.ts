@@ -3,7 +3,7 @@
  * with every permission its manifest requests granted; settings are checked against its schema.
  * A running host applies these when it starts (and through the HTTP API while it runs).
  */
-import { requestedPermissions, validatePluginConfig } from '@ttlp/sdk/manifest';
+import { missingPermissions, requestedPermissions, validatePluginConfig } from '@ttlp/sdk/manifest';
 import type { Store } from '../store/database.ts';
 import { getPluginRow, registerPlugins, updatePlugin, type PluginRow } from '../store/plugins.ts';
 import type { DiscoveredPlugin } from './discovery.ts';
@@ -38,7 +38,7 @@ export async function grantPermissions(store: Store, plugin: DiscoveredPlugin, p
 
 export async function enablePlugin(store: Store, plugin: DiscoveredPlugin): Promise<void> {
   const row = await rowOf(store, plugin);
-  const missing = requestedPermissions(plugin.manifest).filter((permission) => !row.grantedPermissions.includes(permission));
+  const missing = missingPermissions(plugin.manifest, row.grantedPermissions);
   if (missing.length > 0)
     throw new PluginAdminError('PERMISSIONS_MISSING', `${plugin.manifest.id} needs these permissions granted first: ${missing.join(', ')}`);
   const config = validatePluginConfig(plugin.manifest, row.config);

@@ -9,12 +9,13 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { Json } from '@ttlp/sdk';
 import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
-import { requestedPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
+import { missingPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
 import { bundlePlugin, messageOf, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits } from '@ttlp/sdk/sandbox';
 import type { Consumer, EventBus } from '../bus/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/database.ts';
 import {
+  getPluginRow,
   listPluginRows,
   logActions,
   recordPluginFault,
@@ -176,18 +177,9 @@ export class PluginHost {
     };
     if ('problems' in found) return refuse(found.problems.join('; '));
     if (found.manifest.id !== pluginId) return refuse(`the manifest id changed to "${found.manifest.id}"; restart the host to load it`);
-    const row = (await listPluginRows(this.options.store)).find((candidate) => candidate.pluginId === pluginId);
-    const missing = requestedPermissions(found.manifest).filter((permission) => !row?.grantedPermissions.includes(permission));
-    if (missing.length > 0) return refuse(`it now asks for permissions that were not granted: ${missing.join(', ')}`);
-    const config = validatePluginConfig(found.manifest, row?.config ?? {});
-    if (!config.ok) return refuse(`its settings do not fit the new schema: ${config.problems.join('; ')}`);
-    let code: string;
-    try {
-      code = await bundlePlugin(dir, found.manifest.entry);
-    } catch (error) {
-      return refuse(messageOf(error));
-    }
-    await loaded.sandbox.reload(code, config.config);
+    const built = await this.build(found, await getPluginRow(this.options.store, pluginId));
+    if ('problem' in built) return refuse(built.problem);
+    await loaded.sandbox.reload(built.code, built.config);
     loaded.manifest = found.manifest;
     log.info({ version: found.manifest.version }, 'plugin reloaded');
     return undefined;
@@ -253,39 +245,36 @@ export class PluginHost {
     this.stateWrites = this.stateWrites.then(work).catch((error: unknown) => log.error({ err: messageOf(error) }, `${what} could not be recorded`));
   }
 
+  /**
+   * What starting (or reloading) a plugin needs: every requested permission granted (an update
+   * may ask for more), settings that fit its schema, and a bundle that builds.
+   */
+  private async build(plugin: DiscoveredPlugin, row: PluginRow | undefined): Promise<{ code: string; config: Record<string, unknown> } | { problem: string }> {
+    const missing = missingPermissions(plugin.manifest, row?.grantedPermissions ?? []);
+    if (missing.length > 0) return { problem: `needs permissions that were not granted: ${missing.join(', ')}` };
+    const config = validatePluginConfig(plugin.manifest, row?.config ?? {});
+    if (!config.ok) return { problem: `invalid config: ${config.problems.join('; ')}` };
+    try {
+      return { code: await bundlePlugin(plugin.dir, plugin.manifest.entry), config: config.config };
+    } catch (error) {
+      return { problem: messageOf(error) };
+    }
+  }
+
   private async startPlugin(plugin: DiscoveredPlugin, row: PluginRow): Promise<void> {
     const { manifest } = plugin;
     const pluginId = manifest.id;
     const log = this.options.log.child({ plugin: pluginId });
-    const missing = requestedPermissions(manifest).filter((permission) => !row.grantedPermissions.includes(permission));
-    if (missing.length > 0) {
-      // The manifest asks for more than the streamer granted (an update added permissions).
-      await updatePlugin(this.options.store, pluginId, {
-        enabled: false,
-        status: 'disabled',
-        lastError: `needs permissions that were not granted: ${missing.join(', ')}`,
-      });
-      log.warn({ missing }, 'plugin disabled: it needs permissions that were not granted');
-      return;
-    }
-    const config = validatePluginConfig(manifest, row.config);
-    if (!config.ok) {
-      await updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: `invalid config: ${config.problems.join('; ')}` });
-      log.warn({ problems: config.problems }, 'plugin disabled: its config is invalid');
-      return;
-    }
-    let code: string;
-    try {
-      code = await bundlePlugin(plugin.dir, manifest.entry);
-    } catch (error) {
-      await updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: messageOf(error) });
-      log.error({ err: messageOf(error) }, 'plugin disabled: it does not build');
+    const built = await this.build(plugin, row);
+    if ('problem' in built) {
+      await updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: built.problem });
+      log.warn({ reason: built.problem }, 'plugin disabled');
       return;
     }
     const sandbox = await PluginSandbox.start({
       pluginId,
-      code,
-      config: config.config,
+      code: built.code,
+      config: built.config,
       grants: row.grantedPermissions,
       limits: this.options.limits,
       services: this.services(pluginId, log),

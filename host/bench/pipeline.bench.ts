@@ -32,8 +32,11 @@ interface Scenario {
   p50Ms: number | null;
   p99Ms: number | null;
   rssMb: number;
-  /** Median µs of one plugin handling one event, for plugins that do nothing (the host's share). */
+  /** Median µs of one plugin handling one event, for plugins that do nothing (the host's share), in batches of `dispatchBatch`. */
   dispatchUsPerPluginEvent?: number;
+  dispatchBatch?: number;
+  /** The same for events handed over one at a time. */
+  singleEventDispatchUs?: number;
   /** Pipeline throughput with the first-party plugins enabled ÷ without them, same run. */
   pluginThroughputRatio?: number;
 }
@@ -117,8 +120,12 @@ async function throughput(kind: BackendKind, withPlugins = false): Promise<numbe
   });
 }
 
-/** Median time of one dispatch (one plugin, one event) with five plugins that do nothing. */
-async function dispatchOverhead(events: number): Promise<number> {
+/**
+ * Median time of one plugin handling one event, with five plugins that do nothing: the events go
+ * in batches of `batchSize` as the plugin host hands them over, and each batch's time counts as
+ * that many equal shares.
+ */
+async function dispatchOverhead(events: number, batchSize: number): Promise<number> {
   const probe = writeDispatchProbe();
   const code = await bundlePlugin(probe, 'index.ts').finally(() => rmSync(probe, { recursive: true, force: true }));
   const sandboxes = await Promise.all(
@@ -141,15 +148,20 @@ async function dispatchOverhead(events: number): Promise<number> {
   );
   const session = syntheticSession();
   const timings: number[] = [];
-  for (let i = 0; i < events; i += 1) {
-    const result = normalize(session.envelope(i));
-    if (!result.ok) throw new Error(result.rejection.message);
+  for (let start = 0; start < events; start += batchSize) {
+    const batch: UnifiedEvent[] = [];
+    for (let i = start; i < Math.min(events, start + batchSize); i += 1) {
+      const result = normalize(session.envelope(i));
+      if (!result.ok) throw new Error(result.rejection.message);
+      batch.push(result.event);
+    }
     // Serialized once per event for all plugins, as the plugin host does.
-    const json = JSON.stringify(result.event);
+    const jsons = batch.map((event) => JSON.stringify(event));
     for (const sandbox of sandboxes) {
       const began = performance.now();
-      await sandbox.dispatch(result.event, json);
-      timings.push((performance.now() - began) * 1000);
+      await sandbox.dispatchMany(batch, jsons);
+      const share = ((performance.now() - began) * 1000) / batch.length;
+      for (let i = 0; i < batch.length; i += 1) timings.push(share);
     }
   }
   for (const sandbox of sandboxes) await sandbox.close();
@@ -286,8 +298,10 @@ const scenarios: Scenario[] = [];
 // Dispatch first: it measures the host's share per plugin and event, not the garbage the
 // throughput runs leave behind.
 const dispatchEvents = Math.min(EVENTS, 20_000);
-say(`plugin dispatch: 5 plugins, ${dispatchEvents} events`);
-const dispatchUs = await dispatchOverhead(dispatchEvents);
+const DISPATCH_BATCH = 50;
+say(`plugin dispatch: 5 plugins, ${dispatchEvents} events, one at a time and in batches of ${DISPATCH_BATCH}`);
+const singleEventUs = await dispatchOverhead(dispatchEvents, 1);
+const dispatchUs = await dispatchOverhead(dispatchEvents, DISPATCH_BATCH);
 scenarios.push({
   name: 'plugin-dispatch',
   backend: 'sandbox',
@@ -300,6 +314,8 @@ scenarios.push({
   p99Ms: null,
   rssMb: rssMb(),
   dispatchUsPerPluginEvent: round(dispatchUs, 1),
+  dispatchBatch: DISPATCH_BATCH,
+  singleEventDispatchUs: round(singleEventUs, 1),
 });
 for (const kind of kinds) scenarios.push(...(await measure(kind)));
 process.stdout.write(`${table(scenarios)}\n`);

@@ -135,9 +135,7 @@ export class PluginHost {
     if (events.length === 0 || this.running.size === 0) return;
     const serialized = events.map((event) => JSON.stringify(event));
     await Promise.all(
-      [...this.running.values()].map(async ({ sandbox }) => {
-        for (let i = 0; i < events.length; i += 1) await sandbox.dispatch(events[i]!, serialized[i]!);
-      }),
+      [...this.running.values()].map(({ sandbox }) => sandbox.dispatchMany(events, serialized)),
     );
     // The batch is acknowledged after this: what its events caused is written first.
     await this.flush();

@@ -3,12 +3,15 @@
  * well-behaved plugin running beside it receives every event.
  */
 import { describe, expect, it } from 'vitest';
+import type { UnifiedEvent } from '../contract/unified-event.ts';
 import { createTestHost, makeEvent, type TestHost } from '../testing/index.ts';
 import { writePlugin } from '../test-support/plugin-dir.ts';
 import { bundlePlugin } from './bundle.ts';
 import type { SandboxLimits } from './sandbox.ts';
 
 const EVENTS = 12;
+/** The events of the last run of `besideAGoodPlugin`. */
+let sent: UnifiedEvent[] = [];
 const events = () => Array.from({ length: EVENTS }, (_, i) => makeEvent('CHAT', { message: `m${i}` }));
 
 const wellBehaved = () =>
@@ -19,14 +22,12 @@ const wellBehaved = () =>
     `),
   });
 
-/** Runs `hostile` and a well-behaved plugin side by side over the same events. */
+/** Runs `hostile` and a well-behaved plugin side by side over the same events, delivered as one batch. */
 async function besideAGoodPlugin(source: string, limits: Partial<SandboxLimits> = {}): Promise<TestHost> {
   const hostile = await createTestHost({ plugin: writePlugin(source), limits });
   const good = await wellBehaved();
-  for (const event of events()) {
-    await hostile.send(event);
-    await good.send(event);
-  }
+  sent = events();
+  await Promise.all([hostile.send(...sent), good.send(...sent)]);
   expect(good.messages('main')).toEqual(Array.from({ length: EVENTS }, (_, i) => `m${i}`));
   expect(good.faults).toEqual([]);
   await good.close();
@@ -133,8 +134,11 @@ describe('hostile plugins', () => {
       { heapMb: 16, cpuMsPerRun: 5000 },
     );
     expect(hostile.faults.map((fault) => fault.kind)).toEqual(['memory']);
-    // Restarted after the fault: later events are handled again.
-    expect(hostile.messages('main')).toContain('m11');
+    // The fault is the event's that caused it, though it shared an entry into the isolate with others.
+    expect(hostile.faults[0]!.run.eventId).toBe(sent[3]!.eventId);
+    expect(hostile.overlay.map((entry) => entry.eventId)).toEqual(sent.filter((_, i) => i !== 3).map((event) => event.eventId));
+    // Handled before the fault, then after the restart: every event but the bomb.
+    expect(hostile.messages('main')).toEqual(Array.from({ length: EVENTS }, (_, i) => `m${i}`).filter((m) => m !== 'm3'));
     await hostile.close();
   });
 
@@ -163,6 +167,18 @@ describe('hostile plugins', () => {
     expect(host.disabled).toMatch(/^the plugin's isolate could not be started: /);
     await host.send(makeEvent('CHAT', { message: 'ignored' }));
     await host.close();
+  });
+
+  it('cannot make the host loop or crash by replacing its entry points', async () => {
+    for (const answer of ['0', '-1', "'not json'", '{ count: 1e9 }', 'undefined']) {
+      const hostile = await besideAGoodPlugin(`
+        import { definePlugin } from '@ttlp/sdk';
+        (globalThis as any).__ttlp.dispatch = () => ${answer};
+        export default definePlugin({ setup(ctx) { ctx.on('CHAT', () => {}); } });
+      `, { maxFaults: 100 });
+      expect(hostile.faults.map((fault) => fault.kind)).toEqual(Array(EVENTS).fill('crash'));
+      await hostile.close();
+    }
   });
 
   it('repeated faults disable the plugin with the reason', async () => {

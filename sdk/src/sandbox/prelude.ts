@@ -3,21 +3,32 @@
  * out of two host functions, and gives the host its four entry points. Nothing here is trusted by
  * the host — the plugin can overwrite any of it — every check happens host-side.
  *
- * Host functions (installed as `__ttlp_call` and `__ttlp_request` before this runs, removed by it):
+ * Host functions (installed as `__ttlp_call` and `__ttlp_request` before this runs, removed by it,
+ * as is the shared `__ttlp_progress` buffer):
  * - `call(op, argsJson)` → `{"result":…}` or `{"error":"…"}`, synchronous: overlay, log, timers, run ends;
  * - `request(id, op, argsJson)`, answered later through `__ttlp.settle(id, outcomeJson)`: kv, http.
  *
- * Entry points (`__ttlp`): `setup(runId, configJson, pluginId)`, `dispatch(runId, eventJson)`,
- * `fire(runId, timerId)`, `settle(requestId, outcomeJson)`. The first three return `true` when
- * everything the run started has finished without error (the common case, kept cheap),
+ * Entry points (`__ttlp`): `setup(runId, configJson, pluginId)`, `dispatch(firstRunId, eventsJson,
+ * sliceMs)`, `fire(runId, timerId)`, `settle(requestId, outcomeJson)`. Setup and fire return
+ * `true` when everything the run started has finished without error (the common case, kept cheap),
  * `{"done":true,"error":…}` when it finished with one, else `{"done":false}` and report the end
  * later through `call('done', {run, error?})`.
+ *
+ * `dispatch` takes a JSON array of events, one run each (run ids `firstRunId`, `firstRunId + 1`, …),
+ * and stops early: after an event whose run did not end cleanly at once (so the host waits for it
+ * before the next event is handled), or once it has run `sliceMs` — so that a CPU overrun can be
+ * pinned on one event. It returns how many events it handled when each of them ended cleanly, else
+ * `{"count":n,"state":…}` with the state of the last one. While it runs, `progress` (an Int32Array
+ * over memory shared with the host, which survives the isolate) holds the index of the event being
+ * handled and the milliseconds the entry had run before it started.
  */
 export const PRELUDE = String.raw`
 (function (host) {
   'use strict';
   const stringify = JSON.stringify;
   const parse = JSON.parse;
+  const now = Date.now;
+  const progress = new Int32Array(host.progress);
   const PromiseCtor = Promise;
   const ErrorCtor = Error;
   const describe = (error) => {
@@ -140,10 +151,20 @@ export const PRELUDE = String.raw`
       const ctx = context(deepFreeze(parse(configJson)), pluginId);
       return settleRun(runId, [() => plugin.setup(ctx)]);
     },
-    dispatch(runId, eventJson) {
-      const event = parse(eventJson);
-      const list = (handlers.get(event.eventType) || []).concat(handlers.get('*') || []);
-      return settleRun(runId, list.map((handler) => () => handler(event)));
+    dispatch(firstRunId, eventsJson, sliceMs) {
+      const events = parse(eventsJson);
+      const started = now();
+      for (let i = 0; i < events.length; i += 1) {
+        const elapsed = now() - started;
+        if (i > 0 && elapsed >= sliceMs) return i;
+        progress[0] = i;
+        progress[1] = elapsed;
+        const event = events[i];
+        const list = (handlers.get(event.eventType) || []).concat(handlers.get('*') || []);
+        const state = settleRun(firstRunId + i, list.map((handler) => () => handler(event)));
+        if (state !== true) return stringify({ count: i + 1, state: parse(state) });
+      }
+      return events.length;
     },
     fire(runId, timerId) {
       const timer = timers.get(timerId);
@@ -160,7 +181,8 @@ export const PRELUDE = String.raw`
       else request.resolve(outcome.result);
     },
   };
-})({ call: globalThis.__ttlp_call, request: globalThis.__ttlp_request });
+})({ call: globalThis.__ttlp_call, request: globalThis.__ttlp_request, progress: globalThis.__ttlp_progress });
 delete globalThis.__ttlp_call;
 delete globalThis.__ttlp_request;
+delete globalThis.__ttlp_progress;
 `;

@@ -113,6 +113,67 @@ describe('a plugin in its isolate', () => {
   });
 });
 
+describe('events delivered in batches', () => {
+  const busyPlugin = writePlugin(`
+    import { definePlugin } from '@ttlp/sdk';
+    export default definePlugin({
+      setup(ctx) {
+        ctx.on('CHAT', (event) => {
+          const busyMs = Number(event.payload.message);
+          const until = Date.now() + busyMs;
+          while (Date.now() < until) {}
+          ctx.overlay.send('main', busyMs);
+        });
+      },
+    });
+  `);
+
+  it('attribute what each handler does to its own event, in order', async () => {
+    const host = await createTestHost({ plugin: busyPlugin });
+    const events = Array.from({ length: 300 }, () => chat('0'));
+    await host.send(...events);
+    expect(host.overlay.map((entry) => entry.eventId)).toEqual(events.map((event) => event.eventId));
+    expect(host.faults).toEqual([]);
+    await host.close();
+  });
+
+  it('pin a CPU overrun on the event that caused it, and handle the rest', async () => {
+    const host = await createTestHost({ plugin: busyPlugin, limits: { cpuMsPerRun: 50 } });
+    const events = ['0', '0', '0', '150', '0', '0'].map((busy) => chat(busy));
+    await host.send(...events);
+    expect(host.faults.map((fault) => [fault.kind, fault.run.eventId])).toEqual([['timeout', events[3]!.eventId]]);
+    // It finished before the wall-clock timeout (four times the budget), so its message went out.
+    expect(host.messages('main')).toEqual([0, 0, 0, 150, 0, 0]);
+    await host.close();
+  });
+
+  it('never add up the CPU of events that each stay within the budget', async () => {
+    const host = await createTestHost({ plugin: busyPlugin, limits: { cpuMsPerRun: 50 } });
+    await host.send(...Array.from({ length: 10 }, () => chat('20')));
+    expect(host.faults).toEqual([]);
+    expect(host.messages('main')).toHaveLength(10);
+    await host.close();
+  });
+
+  it('wait for the async work of one event before the next event is handled', async () => {
+    const dir = writePlugin(`
+      import { definePlugin } from '@ttlp/sdk';
+      export default definePlugin({
+        setup(ctx) {
+          ctx.on('CHAT', async (event) => {
+            if (event.payload.message === 'slow') await ctx.kv.get('anything');
+            ctx.log.info(event.payload.message);
+          });
+        },
+      });
+    `);
+    const host = await createTestHost({ plugin: dir });
+    await host.send(chat('a'), chat('slow'), chat('b'), chat('slow'), chat('c'));
+    expect(host.logs.map((entry) => entry.message)).toEqual(['a', 'slow', 'b', 'slow', 'c']);
+    await host.close();
+  });
+});
+
 describe('bundling', () => {
   it.each([
     ['a Node built-in', `import { readFileSync } from 'node:fs'; export default { setup() { readFileSync('x'); } };`, '"node:fs" cannot be imported'],

@@ -3,9 +3,11 @@
  * here: permissions and limits are checked before a service is used, and every answer crosses
  * the boundary as a JSON string (`{result}` or `{error}`, never a host stack or object).
  *
- * A "run" is one entry into the plugin — its setup, one event, one timer — plus the async work it
- * started. Each entry has a CPU timeout (isolated-vm's, which also covers the microtasks it
- * triggers); the async part has a wall deadline; the isolate's CPU use per second is capped.
+ * A "run" is one call of the plugin — its setup, one event, one timer — plus the async work it
+ * started. Each run has a CPU budget (checked with isolated-vm's timeout and the isolate's CPU
+ * clock, and covering the microtasks it triggers); the async part has a wall deadline; the
+ * isolate's CPU use per second is capped. Events go in batches: one entry into the isolate handles
+ * several events while they finish synchronously and quickly (see `dispatchMany`).
  * A violation is a fault. Faults that leave the isolate unusable or busy (memory, deadline,
  * CPU share) recreate it: setup runs again, kv is kept. Too many faults in a window disable the
  * plugin.
@@ -126,6 +128,8 @@ interface Generation {
   isolate: ivm.Isolate;
   context: ivm.Context;
   entries: { setup: ivm.Reference; dispatch: ivm.Reference; fire: ivm.Reference; settle: ivm.Reference };
+  /** Shared with the isolate: the index of the batch's event being handled, and the ms the entry had run before it. */
+  progress: Int32Array;
   timers: Map<number, NodeJS.Timeout>;
   subscribed: Set<string>;
 }
@@ -140,6 +144,14 @@ const CPU_SHARE_CHECK_MS = 50;
 const NO_FAULT: Promise<undefined> = Promise.resolve(undefined);
 /** Wall-clock allowance of one entry into the isolate, as a multiple of its CPU budget. */
 const WALL_PER_CPU = 4;
+/** Most events one entry into the isolate handles. */
+const MAX_BATCH = 64;
+/**
+ * An entry takes no further event once it has run this long (ms, the isolate's wall clock): then
+ * when the entry's CPU exceeds the budget, all but this much (plus the clock's 1 ms step) of it
+ * belongs to its last event, which is the one at fault.
+ */
+const BATCH_SLICE_MS = 1;
 
 export class PluginSandbox {
   readonly limits: SandboxLimits;
@@ -150,6 +162,8 @@ export class PluginSandbox {
   private nextTimer = 0;
   private readonly runs = new Map<number, Run>();
   private active: Run | undefined;
+  /** The runs of the batch being handled: which is current is in the generation's `progress`. */
+  private batch: Run[] | undefined;
   private faultTimes: number[] = [];
   private logTokens: number;
   private logRefilledAt = Date.now();
@@ -204,12 +218,37 @@ export class PluginSandbox {
    * Runs the plugin's handlers for one event and waits for the async work they started.
    * Resolves with the fault, if the run had one; never rejects.
    */
-  dispatch(event: { eventId: string; eventType: string }, eventJson: string): Promise<Fault | undefined> {
-    if (this.restarting) return this.restarting.then(() => this.dispatch(event, eventJson));
-    if (!this.wants(event.eventType)) return NO_FAULT;
-    return this.run({ kind: 'event', eventId: event.eventId }, (generation, runId) =>
-      generation.entries.dispatch.applySync(undefined, [runId, eventJson], { timeout: this.entryTimeoutMs }),
-    );
+  async dispatch(event: { eventId: string; eventType: string }, eventJson: string): Promise<Fault | undefined> {
+    return (await this.dispatchMany([event], [eventJson]))[0];
+  }
+
+  /**
+   * Runs the plugin's handlers for `events` (their JSON in `jsons`), in order, each one only after
+   * the async work of the one before has finished. Several events share one entry into the isolate
+   * while their handlers finish synchronously: the cost of entering is paid once per batch, and
+   * each event keeps its own run, CPU budget and fault. Resolves with the faults; never rejects.
+   */
+  async dispatchMany(events: ReadonlyArray<{ eventId: string; eventType: string }>, jsons: readonly string[]): Promise<Fault[]> {
+    const faults: Fault[] = [];
+    let next = 0;
+    while (next < events.length) {
+      if (this.restarting) await this.restarting;
+      const generation = this.generation;
+      if (!generation || this.disabledReason) break;
+      const picked: number[] = [];
+      let scanned = next;
+      for (; scanned < events.length && picked.length < MAX_BATCH; scanned += 1) if (this.wants(events[scanned]!.eventType)) picked.push(scanned);
+      if (picked.length === 0) break;
+      const batch = await this.runBatch(
+        generation,
+        picked.map((index) => events[index]!.eventId),
+        picked.map((index) => jsons[index]!),
+      );
+      faults.push(...batch.faults);
+      const handled = batch.handled;
+      next = handled >= picked.length ? scanned : picked[handled]!;
+    }
+    return faults;
   }
 
   /** Restarts the plugin on new code (a rebuilt bundle), keeping its kv; past faults are forgiven. */
@@ -271,9 +310,11 @@ export class PluginSandbox {
     // Both are synchronous: the isolate is only ever entered from this thread (applySync), so the
     // host knows which run is calling.
     await global.set('__ttlp_request', new ivm.Callback((id: number, op: string, args: string) => this.serveRequest(number, id, op, args)));
+    const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+    await global.set('__ttlp_progress', new ivm.ExternalCopy(shared).copyInto({ release: true }));
     const timeout = this.limits.cpuMsPerRun * 10;
     await context.eval(PRELUDE, { timeout });
-    const generation: Partial<Generation> = { number, isolate, context, timers: new Map(), subscribed: new Set() };
+    const generation: Partial<Generation> = { number, isolate, context, progress: new Int32Array(shared), timers: new Map(), subscribed: new Set() };
     try {
       await context.eval(this.code, { timeout });
     } catch (error) {
@@ -293,10 +334,9 @@ export class PluginSandbox {
     return generation as Generation;
   }
 
-  /** Enters the isolate for one run and waits for the run's async work (up to the wall deadline). */
   /**
-   * One run: the entry, then — only when the plugin left async work running — waiting for it.
-   * The common case (everything done within the entry) allocates no promise of its own.
+   * One run (setup, a timer): the entry, then — only when the plugin left async work running —
+   * waiting for it (up to the wall deadline).
    */
   private run(info: RunInfo, enter: (generation: Generation, runId: number) => unknown): Promise<Fault | undefined> {
     const generation = this.generation;
@@ -307,16 +347,77 @@ export class PluginSandbox {
     try {
       const entered = this.enter(generation, run, () => enter(generation, run.id));
       if ('fault' in entered) return Promise.resolve(this.endRun(run, entered.fault));
-      if (entered.value === true) {
-        const fault = this.endRun(run, undefined);
-        return fault === undefined ? NO_FAULT : Promise.resolve(fault);
+      const state = entered.value === true ? true : runState(entered.value);
+      if (state === 'pending') {
+        waiting = true;
+        return this.waitFor(run);
       }
-      const state = JSON.parse(String(entered.value)) as { done: boolean; error?: string };
-      if (state.done) return Promise.resolve(this.endRun(run, state.error === undefined ? undefined : { kind: 'error', message: state.error }));
-      waiting = true;
-      return this.waitFor(run);
+      const fault = this.endRun(run, state === true ? undefined : state);
+      return fault === undefined ? NO_FAULT : Promise.resolve(fault);
     } finally {
       if (!waiting) this.runs.delete(run.id);
+    }
+  }
+
+  /**
+   * One entry into the isolate for up to `jsons.length` events (see the prelude's `dispatch`).
+   * Answers how many it handled and their faults, after waiting for the async work the last one
+   * left running. When the entry overran, the fault is the last event's: all but the entry's wall
+   * time before that event started is its CPU.
+   */
+  private async runBatch(generation: Generation, eventIds: string[], jsons: string[]): Promise<{ handled: number; faults: Fault[] }> {
+    const runs: Run[] = eventIds.map((eventId) => ({ id: ++this.nextRun, info: { kind: 'event', eventId } }));
+    for (const run of runs) this.runs.set(run.id, run);
+    const progress = generation.progress;
+    progress[0] = 0;
+    progress[1] = 0;
+    const lastStarted = () => Math.min(Math.max(progress[0]!, 0), runs.length - 1);
+    const faults: Fault[] = [];
+    const end = (run: Run, fault: Omit<Fault, 'run' | 'at'> | undefined) => {
+      const recorded = this.endRun(run, fault);
+      if (recorded) faults.push(recorded);
+    };
+    let waiting: Run | undefined;
+    this.batch = runs;
+    try {
+      const entered = this.enter(
+        generation,
+        runs[0]!,
+        () => generation.entries.dispatch.applySync(undefined, [runs[0]!.id, `[${jsons.join(',')}]`, BATCH_SLICE_MS], { timeout: this.entryTimeoutMs }),
+        () => (lastStarted() === 0 ? 0 : progress[1]! + 1),
+      );
+      this.batch = undefined;
+      let count: number;
+      let last: true | 'pending' | Omit<Fault, 'run' | 'at'>;
+      if ('fault' in entered) {
+        count = lastStarted() + 1;
+        last = entered.fault;
+      } else if (typeof entered.value === 'number') {
+        count = entered.value;
+        last = true;
+      } else {
+        const answer = parseJson(entered.value) as { count?: unknown; state?: unknown } | undefined;
+        count = typeof answer?.count === 'number' ? answer.count : 0;
+        last = runState(answer?.state === true ? true : JSON.stringify(answer?.state));
+      }
+      if (!Number.isInteger(count) || count < 1 || count > runs.length) {
+        // Only a plugin that replaced the host's entry point answers like this.
+        count = 1;
+        last = { kind: 'crash', message: 'the plugin replaced its dispatch entry point' };
+      }
+      for (let i = 0; i < count - 1; i += 1) end(runs[i]!, undefined);
+      const lastRun = runs[count - 1]!;
+      if (last === 'pending') {
+        waiting = lastRun;
+      } else end(lastRun, last === true ? undefined : last);
+      if (waiting) {
+        const fault = await this.waitFor(waiting);
+        if (fault) faults.push(fault);
+      }
+      return { handled: count, faults };
+    } finally {
+      this.batch = undefined;
+      for (const run of runs) if (run !== waiting) this.runs.delete(run.id);
     }
   }
 
@@ -340,8 +441,16 @@ export class PluginSandbox {
     }
   }
 
-  /** Calls into the isolate with `run` as the current run; turns what went wrong into a fault. */
-  private enter(generation: Generation, run: Run, call: () => unknown): { value: unknown } | { fault: Omit<Fault, 'run' | 'at'> } {
+  /**
+   * Calls into the isolate with `run` as the current run; turns what went wrong into a fault.
+   * `othersMs` is how much of the entry's CPU, at most, went to runs before the last one.
+   */
+  private enter(
+    generation: Generation,
+    run: Run,
+    call: () => unknown,
+    othersMs: () => number = () => 0,
+  ): { value: unknown } | { fault: Omit<Fault, 'run' | 'at'> } {
     const previous = this.active;
     this.active = run;
     const overBudget = () => ({ kind: 'timeout' as const, message: `used more than ${this.limits.cpuMsPerRun} ms of CPU` });
@@ -349,7 +458,7 @@ export class PluginSandbox {
     try {
       const value = call();
       const used = Number(generation.isolate.cpuTime - cpuBefore) / 1e6;
-      return used > this.limits.cpuMsPerRun ? { fault: overBudget() } : { value };
+      return used > this.limits.cpuMsPerRun && used - othersMs() > this.limits.cpuMsPerRun ? { fault: overBudget() } : { value };
     } catch (error) {
       if (generation.isolate.isDisposed) return { fault: { kind: 'memory', message: `the isolate ran out of memory (${this.limits.heapMb} MB)` } };
       const message = messageOf(error);
@@ -427,8 +536,10 @@ export class PluginSandbox {
 
   private current(generationNumber: number): { generation: Generation; run: Run } | undefined {
     const generation = this.generation;
-    if (!generation || generation.number !== generationNumber || !this.active) return undefined;
-    return { generation, run: this.active };
+    if (!generation || generation.number !== generationNumber) return undefined;
+    const batch = this.batch;
+    if (batch) return { generation, run: batch[Math.min(Math.max(generation.progress[0]!, 0), batch.length - 1)]! };
+    return this.active ? { generation, run: this.active } : undefined;
   }
 
   private serveCall(generationNumber: number, op: unknown, argsJson: unknown): string {
@@ -596,6 +707,22 @@ export class PluginSandbox {
 function valueBytes(argsJson: string, args: Record<string, unknown>, field: string): number {
   const rest = Buffer.byteLength(JSON.stringify({ ...args, [field]: null })) - 'null'.length;
   return Buffer.byteLength(argsJson) - rest;
+}
+
+/** What an entry answered about its run: ended cleanly, ended with an error, or still working. */
+function runState(value: unknown): true | 'pending' | Omit<Fault, 'run' | 'at'> {
+  const state = parseJson(value) as { done?: unknown; error?: unknown } | undefined;
+  if (!state || typeof state !== 'object') return { kind: 'crash', message: 'the plugin replaced an entry point of the host' };
+  if (state.done !== true) return 'pending';
+  return typeof state.error === 'string' ? { kind: 'error', message: state.error } : true;
+}
+
+function parseJson(value: unknown): unknown {
+  try {
+    return JSON.parse(String(value));
+  } catch {
+    return undefined;
+  }
 }
 
 function answer(outcome: Outcome): string {

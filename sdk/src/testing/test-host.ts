@@ -128,8 +128,9 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       for (const event of events) {
         const valid = validateUnifiedEvent(event);
         if (!valid.ok) throw new Error(`not a valid UnifiedEvent: ${valid.errors.join('; ')}`);
-        await sandbox.dispatch(event, JSON.stringify(event));
       }
+      // In batches, as the host delivers them.
+      await sandbox.dispatchMany(events, events.map((event) => JSON.stringify(event)));
     },
     messages: (channel) => overlay.filter((entry) => entry.channel === channel && entry.kind === 'message').map((entry) => entry.data),
     state: (channel) => overlay.filter((entry) => entry.channel === channel && entry.kind === 'state').at(-1)?.data,

@@ -2,7 +2,8 @@
  * `npm run bench`: pipeline throughput, the raw storage limit and paced latency, on the embedded
  * back-end and on PostgreSQL + Redis, in one run. Not a test: it prints numbers.
  *
- *   npm run bench -- [--events N] [--backend embedded|production|all] [--paced-seconds S] [--json]
+ *   npm run bench -- [--events N] [--backend embedded|production|all] [--paced-seconds S]
+ *                    [--paced-rate N] [--overlay-seconds S] [--overlay-clients N] [--json]
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,11 @@ import { enablePlugin, grantPermissions } from '../src/plugins/admin.ts';
 import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR } from '../src/plugins/discovery.ts';
 import { PluginHost, PLUGINS_GROUP } from '../src/plugins/plugin-host.ts';
 import { writeDispatchProbe } from './dispatch-probe.ts';
+import WebSocket from 'ws';
+import { HostMetrics } from '../src/api/metrics.ts';
+import { HostServer } from '../src/api/server.ts';
+import { IngestBoard } from '../src/ingest/status.ts';
+import { OVERLAY_WIDGETS } from '../src/overlay/protocol.ts';
 import { createTestBackend, type BackendKind } from '../src/test-support/backends.ts';
 import { syntheticSession, type SyntheticSession } from './synthetic-session.ts';
 
@@ -39,6 +45,8 @@ interface Scenario {
   singleEventDispatchUs?: number;
   /** Pipeline throughput with the first-party plugins enabled ÷ without them, same run. */
   pluginThroughputRatio?: number;
+  /** Overlay WebSocket clients connected during the scenario. */
+  overlayClients?: number;
 }
 
 const { values: args } = parseArgs({
@@ -47,12 +55,19 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'all' },
     'paced-seconds': { type: 'string', default: '20' },
     'paced-rate': { type: 'string', default: '1000' },
+    'overlay-seconds': { type: 'string', default: '30' },
+    'overlay-clients': { type: 'string', default: '50' },
+    /** Comma-separated groups to run: dispatch, pipeline (throughput, paced, with plugins), overlay. Default all. */
+    only: { type: 'string', default: 'dispatch,pipeline,overlay' },
     json: { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(args.events);
 const PACED_SECONDS = Number(args['paced-seconds']);
 const PACED_RATE = Number(args['paced-rate']);
+const OVERLAY_SECONDS = Number(args['overlay-seconds']);
+const OVERLAY_CLIENTS = Number(args['overlay-clients']);
+const ONLY = new Set(args.only.split(',').map((group) => group.trim()));
 const PUBLISH_BATCH = 500;
 const log = createLogger({ level: 'warn', destination: process.stderr });
 const rssMb = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
@@ -69,6 +84,14 @@ async function withPipeline<T>(kind: BackendKind, work: (pipeline: Pipeline) => 
   } finally {
     await pipeline.close();
     await backend.dispose();
+  }
+}
+
+/** Grants every first-party plugin what it asks for and enables it. */
+async function enableFirstPartyPlugins(pipeline: Pipeline): Promise<void> {
+  for (const plugin of discoverPlugins([FIRST_PARTY_PLUGINS_DIR]).plugins) {
+    await grantPermissions(pipeline.store, plugin, 'all');
+    await enablePlugin(pipeline.store, plugin);
   }
 }
 
@@ -92,10 +115,7 @@ async function throughput(kind: BackendKind, withPlugins = false): Promise<numbe
     pipeline.startStages();
     let plugins: PluginHost | undefined;
     if (withPlugins) {
-      for (const plugin of discoverPlugins([FIRST_PARTY_PLUGINS_DIR]).plugins) {
-        await grantPermissions(pipeline.store, plugin, 'all');
-        await enablePlugin(pipeline.store, plugin);
-      }
+      await enableFirstPartyPlugins(pipeline);
       plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [FIRST_PARTY_PLUGINS_DIR] });
       await plugins.start(pipeline.consumer);
     }
@@ -224,9 +244,100 @@ async function pacedLatency(kind: BackendKind): Promise<{ p50: number; p99: numb
   });
 }
 
+/**
+ * Latency from the raw publish of an event to the receipt of the overlay message it caused, on
+ * `OVERLAY_CLIENTS` WebSocket clients spread over the widgets, with the first-party plugins
+ * enabled, at `PACED_RATE` events/s for `OVERLAY_SECONDS`. Every client's receipt counts.
+ */
+async function overlayLatency(kind: BackendKind): Promise<{ p50: number; p99: number; frames: number }> {
+  return withPipeline(kind, async (pipeline) => {
+    pipeline.startStages();
+    await enableFirstPartyPlugins(pipeline);
+    const plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [FIRST_PARTY_PLUGINS_DIR] });
+    await plugins.start(pipeline.consumer);
+    const server = await HostServer.start({
+      config: { port: 0, host: '127.0.0.1' },
+      pipeline,
+      log,
+      metrics: new HostMetrics(pipeline.bus),
+      ingest: new IngestBoard(),
+      plugins,
+    });
+    const publishedAt = new Map<string, number>();
+    const latencies: number[] = [];
+    const urls = await server.overlayUrls(OVERLAY_WIDGETS);
+    const clients = await Promise.all(
+      Array.from({ length: OVERLAY_CLIENTS }, (_, i) => {
+        const { widget, url } = urls[i % urls.length]!;
+        const token = new URL(url).searchParams.get('token')!;
+        const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/ws/overlay/${widget}?token=${encodeURIComponent(token)}`);
+        socket.on('message', (data) => {
+          const frame = JSON.parse(String(data)) as { type: string; eventId?: string };
+          if (frame.type === 'hello') socket.send(JSON.stringify({ type: 'resume', epoch: null, last: {} }));
+          const at = frame.type === 'message' && frame.eventId ? publishedAt.get(frame.eventId) : undefined;
+          if (at !== undefined) latencies.push(performance.now() - at);
+        });
+        return new Promise<WebSocket>((resolve, reject) => {
+          socket.once('open', () => resolve(socket));
+          socket.once('error', reject);
+        });
+      }),
+    );
+    try {
+      const session = syntheticSession();
+      const total = Math.round(PACED_RATE * OVERLAY_SECONDS);
+      const interval = 1000 / PACED_RATE;
+      const started = performance.now();
+      let lastId: string | undefined;
+      for (let i = 0; i < total; i += 1) {
+        const wait = started + i * interval - performance.now();
+        if (wait > 1) await delay(wait);
+        const envelope = session.envelope(i);
+        const msgId = (envelope.data.common as { msgId: string }).msgId;
+        publishedAt.set(computeEventId(envelope.streamId, envelope.sessionId, msgId, envelope.type), performance.now());
+        lastId = await pipeline.bus.publish('raw', envelope);
+      }
+      await pipeline.waitForStored(lastId);
+      const eventsLastId = await pipeline.bus.lastId('events');
+      while (eventsLastId && !(await pipeline.bus.processed('events', PLUGINS_GROUP, eventsLastId))) await delay(50);
+      // The plugins' last output is written within their flush delay; the hub relays it at once.
+      await delay(500);
+    } finally {
+      for (const socket of clients) socket.close();
+      await server.close();
+      await plugins.close();
+    }
+    if (latencies.length === 0) throw new Error(`${kind}: no overlay message reached the clients`);
+    const sorted = latencies.sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), frames: sorted.length };
+  });
+}
+
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
 async function measure(kind: BackendKind): Promise<Scenario[]> {
+  const scenarios: Scenario[] = [];
+  if (ONLY.has('pipeline')) scenarios.push(...(await measurePipeline(kind)));
+  if (ONLY.has('overlay')) {
+    say(`${kind}: overlay latency at ${PACED_RATE} events/s for ${OVERLAY_SECONDS} s, ${OVERLAY_CLIENTS} overlay clients`);
+    const overlay = await overlayLatency(kind);
+    scenarios.push({
+      name: 'overlay-latency',
+      backend: kind,
+      events: overlay.frames,
+      eventsPerSec: PACED_RATE,
+      rawInsertPerSec: null,
+      ratio: null,
+      p50Ms: round(overlay.p50, 1),
+      p99Ms: round(overlay.p99, 1),
+      rssMb: rssMb(),
+      overlayClients: OVERLAY_CLIENTS,
+    });
+  }
+  return scenarios;
+}
+
+async function measurePipeline(kind: BackendKind): Promise<Scenario[]> {
   const batchSize = loadConfig(tuning).storeBatchSize;
   say(`${kind}: pipeline throughput, ${EVENTS} events`);
   const eventsPerSec = await throughput(kind);
@@ -299,24 +410,26 @@ const scenarios: Scenario[] = [];
 // throughput runs leave behind.
 const dispatchEvents = Math.min(EVENTS, 20_000);
 const DISPATCH_BATCH = 50;
-say(`plugin dispatch: 5 plugins, ${dispatchEvents} events, one at a time and in batches of ${DISPATCH_BATCH}`);
-const singleEventUs = await dispatchOverhead(dispatchEvents, 1);
-const dispatchUs = await dispatchOverhead(dispatchEvents, DISPATCH_BATCH);
-scenarios.push({
-  name: 'plugin-dispatch',
-  backend: 'sandbox',
-  events: dispatchEvents,
-  // What one plugin can take at that cost.
-  eventsPerSec: round(1e6 / dispatchUs),
-  rawInsertPerSec: null,
-  ratio: null,
-  p50Ms: null,
-  p99Ms: null,
-  rssMb: rssMb(),
-  dispatchUsPerPluginEvent: round(dispatchUs, 1),
-  dispatchBatch: DISPATCH_BATCH,
-  singleEventDispatchUs: round(singleEventUs, 1),
-});
+if (ONLY.has('dispatch')) {
+  say(`plugin dispatch: 5 plugins, ${dispatchEvents} events, one at a time and in batches of ${DISPATCH_BATCH}`);
+  const singleEventUs = await dispatchOverhead(dispatchEvents, 1);
+  const dispatchUs = await dispatchOverhead(dispatchEvents, DISPATCH_BATCH);
+  scenarios.push({
+    name: 'plugin-dispatch',
+    backend: 'sandbox',
+    events: dispatchEvents,
+    // What one plugin can take at that cost.
+    eventsPerSec: round(1e6 / dispatchUs),
+    rawInsertPerSec: null,
+    ratio: null,
+    p50Ms: null,
+    p99Ms: null,
+    rssMb: rssMb(),
+    dispatchUsPerPluginEvent: round(dispatchUs, 1),
+    dispatchBatch: DISPATCH_BATCH,
+    singleEventDispatchUs: round(singleEventUs, 1),
+  });
+}
 for (const kind of kinds) scenarios.push(...(await measure(kind)));
 process.stdout.write(`${table(scenarios)}\n`);
 if (args.json) process.stdout.write(`${JSON.stringify({ scenarios })}\n`);

@@ -41,6 +41,10 @@ const SETTINGS = {
   busClaimIdleMs: { env: 'BUS_CLAIM_IDLE_MS', flag: undefined, schema: PositiveInt(3_600_000), default: 30_000 },
   /** Events per storage batch (one round trip each). */
   storeBatchSize: { env: 'STORE_BATCH_SIZE', flag: undefined, schema: PositiveInt(10_000), default: 500 },
+  /** Port of the HTTP API, the settings page and the overlays; 0 picks a free one. */
+  port: { env: 'PORT', flag: '--port', schema: Type.Integer({ minimum: 0, maximum: 65535 }), default: 8787 },
+  /** Address the HTTP server listens on; 0.0.0.0 to reach it from other machines (OBS on another PC). */
+  host: { env: 'HOST', flag: '--host', schema: Type.String({ minLength: 1, maxLength: 255 }), default: '127.0.0.1' },
   /** Installed plugins besides the first-party ones in the repository's plugins/. */
   pluginsDir: { env: 'PLUGINS_DIR', flag: '--plugins-dir', schema: Type.String({ minLength: 1 }), default: './data/plugins' },
   /** Heap of each plugin's isolate, MB. */
@@ -73,6 +77,8 @@ export const HostConfigSchema = Type.Object(
     busMaxDeliveries: SETTINGS.busMaxDeliveries.schema,
     busClaimIdleMs: SETTINGS.busClaimIdleMs.schema,
     storeBatchSize: SETTINGS.storeBatchSize.schema,
+    port: SETTINGS.port.schema,
+    host: SETTINGS.host.schema,
     pluginsDir: SETTINGS.pluginsDir.schema,
     pluginHeapMb: SETTINGS.pluginHeapMb.schema,
     pluginCpuMs: SETTINGS.pluginCpuMs.schema,
@@ -98,6 +104,8 @@ export interface ConfigFlags {
   debug?: boolean;
   dataDir?: string;
   pluginsDir?: string;
+  port?: string;
+  host?: string;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Hos
     debug: flags.debug,
     dataDir: flags.dataDir,
     pluginsDir: flags.pluginsDir,
+    port: flags.port,
+    host: flags.host,
   };
   const candidate: Record<string, unknown> = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {

@@ -151,7 +151,10 @@ describe('ttlp help and misuse', () => {
 
 describe('ttlp start', () => {
   it('runs the demo through the normalizer, logs events as JSON, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start', '--log-format', 'json', '--demo-rate', '200', '--demo-seed', '11'], { cwd, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start', '--log-format', 'json', '--demo-rate', '200', '--demo-seed', '11', '--port', '0'], {
+      cwd,
+      stdio: 'pipe',
+    });
     const lines: Array<Record<string, unknown>> = [];
     let buffer = '';
     let stderr = '';
@@ -170,7 +173,14 @@ describe('ttlp start', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, stderr).toBe(0);
     expect(lines[0]!.msg).toMatch(/^plugins running: none \(found: alerts, chat, goals, leaderboard/);
-    expect(lines[1]!.msg).toContain('demo provider');
+    expect(lines.find((l) => l.component === 'http')!.msg).toMatch(/^Server listening at http:\/\/127\.0\.0\.1:\d+$/);
+    expect(lines.find((l) => String(l.msg).includes('demo provider'))).toBeDefined();
+    // The banner (stderr with JSON logs): the settings page, the first start's admin token, each overlay's URL.
+    expect(stderr).toMatch(/Settings page: {2}http:\/\/127\.0\.0\.1:\d+\//);
+    expect(stderr).toMatch(/Admin token: {4}ttlp_admin_[A-Za-z0-9_-]{43}\n/);
+    for (const widget of ['alerts', 'chat', 'goals', 'leaderboard', 'counters']) expect(stderr).toMatch(new RegExp(`${widget} +http://127\\.0\\.0\\.1:\\d+/overlay/${widget}\\?token=ttlp_ov_`));
+    // No log line carries a token.
+    expect(lines.some((l) => JSON.stringify(l).includes('ttlp_admin_') || JSON.stringify(l).includes('ttlp_ov_'))).toBe(false);
     const events = lines.filter((l) => l.eventType);
     expect(events[0]!.eventType).toBe('CONNECTED');
     expect(new Set(events.map((e) => e.eventType)).size).toBeGreaterThanOrEqual(4);

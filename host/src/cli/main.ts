@@ -86,6 +86,8 @@ function buildProgram(run: (code: number) => void): Command {
     .option('--no-ingest', 'run only the pipeline stages, no provider (extra hosts sharing Redis and PostgreSQL)')
     .option('--plugins-dir <dir>', 'folder of installed plugins (env PLUGINS_DIR, default ./data/plugins)')
     .option('--dev', 'reload a running plugin when its files change (its kv is kept)')
+    .option('--port <n>', 'port of the settings page, overlays and API (env PORT, default 8787; 0 = any free port)')
+    .option('--host <address>', 'address to listen on (env HOST, default 127.0.0.1; 0.0.0.0 for other machines)')
     .addHelpText('after', BACKENDS_HELP)
     .action(async (flags) =>
       withStopSignal(async (signal) => {

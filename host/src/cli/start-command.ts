@@ -1,6 +1,7 @@
 /**
- * `ttlp start`: runs the host. With no TikTok user the demo provider feeds the pipeline,
- * so a newcomer sees events flow (and get stored) at once.
+ * `ttlp start`: runs the host — pipeline, plugins, overlay hub, HTTP API, settings page and
+ * overlays. With no TikTok user the demo provider feeds the pipeline, so a newcomer sees events
+ * flow (and overlays move) at once.
  */
 import type { UnifiedEvent } from '@ttlp/sdk';
 import { pluginLimits, type ConfigFlags } from '../config.ts';
@@ -10,7 +11,11 @@ import { describeEvent } from '../normalize/describe.ts';
 import { redactUrl } from '../store/database.ts';
 import { countEvents } from '../store/sessions.ts';
 import { PluginHost } from '../plugins/plugin-host.ts';
-import { EXIT_USAGE } from './errors.ts';
+import { HostMetrics } from '../api/metrics.ts';
+import { HostServer } from '../api/server.ts';
+import { IngestBoard } from '../ingest/status.ts';
+import { OVERLAY_WIDGETS } from '../overlay/protocol.ts';
+import { CommandError, EXIT_USAGE } from './errors.ts';
 import { pluginRoots } from './plugin-command.ts';
 import { configFrom, loggerFor, openPipeline } from './pipeline-command.ts';
 
@@ -25,13 +30,32 @@ export interface StartContext {
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;
   stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
 }
 
-function logStored(log: Logger) {
+function logStored(log: Logger, metrics: HostMetrics) {
   return (events: UnifiedEvent[]) => {
-    for (const event of events)
+    for (const event of events) {
+      metrics.stored.inc({ type: event.eventType });
       log.info({ eventType: event.eventType, eventId: event.eventId, userId: event.user.userId }, `${event.eventType.padEnd(12)} ${describeEvent(event)}`);
+    }
   };
+}
+
+/** Where to click: the settings page, the admin token on the first start, each overlay's URL. */
+async function banner(server: HostServer): Promise<string> {
+  const overlays = await server.overlayUrls(OVERLAY_WIDGETS);
+  const width = Math.max(...overlays.map((entry) => entry.widget.length));
+  return [
+    '',
+    `  Settings page:  ${server.url}/`,
+    server.firstAdminToken
+      ? `  Admin token:    ${server.firstAdminToken}\n                  (shown this once: log in to the settings page with it; "ttlp admin-token --reset" makes a new one)`
+      : '  Admin token:    the one shown at the first start ("ttlp admin-token --reset" makes a new one)',
+    '  Overlays (OBS browser sources, 1920×1080):',
+    ...overlays.map((entry) => `    ${entry.widget.padEnd(width)}  ${entry.url}`),
+    '',
+  ].join('\n');
 }
 
 /** How long a stopping host waits for what it received to be stored. */
@@ -51,10 +75,25 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
     return EXIT_USAGE;
   }
   const pipeline = await openPipeline(config, log);
+  const metrics = new HostMetrics(pipeline.bus);
+  const ingest = new IngestBoard();
   let plugins: PluginHost | undefined;
+  let server: HostServer | undefined;
   try {
-    pipeline.startStages({ onStored: logStored(log) });
-    plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: pluginRoots(config), limits: pluginLimits(config) });
+    pipeline.startStages({
+      onStored: logStored(log, metrics),
+      onRejected: (rejected) => {
+        for (const letter of rejected) metrics.rejected.inc({ code: letter.reason });
+      },
+    });
+    plugins = await PluginHost.open({
+      store: pipeline.store,
+      bus: pipeline.bus,
+      log,
+      roots: pluginRoots(config),
+      limits: pluginLimits(config),
+      observer: metrics.pluginObserver(),
+    });
     await plugins.start(pipeline.consumer, { maxDeliveries: config.busMaxDeliveries, claimIdleMs: config.busClaimIdleMs });
     if (flags.dev) {
       plugins.watch();
@@ -65,17 +104,38 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
       { running: [...plugins.loaded.keys()], available },
       `plugins running: ${[...plugins.loaded.keys()].join(', ') || 'none'} (found: ${available.join(', ') || 'none'}; enable with "ttlp plugin enable <id> --grant-all")`,
     );
+    server = await HostServer.start({ config, pipeline, log, metrics, ingest, plugins }).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 'EADDRINUSE')
+        throw new CommandError(`port ${config.port} on ${config.host} is in use; pick another with --port or PORT (0 = any free port)`, EXIT_USAGE);
+      throw error;
+    });
+    // Not a log line: it holds tokens. With JSON logs it goes to stderr, so stdout stays JSON.
+    const bannerTo = config.logFormat === 'json' ? (context.stderr ?? process.stderr) : (context.stdout ?? process.stdout);
+    bannerTo.write(`${await banner(server)}\n`);
     const backends = `storage ${pipeline.store.driver} (${pipeline.store.location}), bus ${pipeline.bus.kind}${config.redisUrl ? ` (${redactUrl(config.redisUrl)})` : ''}`;
     if (flags.ingest === false) {
       log.info({ consumer: pipeline.consumer }, `ttlp host started without ingest (pipeline stages only): ${backends}; press Ctrl+C to stop`);
       await waitForAbort(context.signal);
     } else {
       const provider = new DemoProvider({ seed: config.demoSeed, rate: config.demoRate });
+      const status = ingest.add({ name: provider.name, user: null, streamId: provider.streamId, sessionId: provider.sessionId, state: 'connected' });
       log.info(
         { provider: provider.name, sessionId: provider.sessionId, streamId: provider.streamId, rate: config.demoRate },
         `ttlp host started with the demo provider (no TikTok user given): room ${provider.streamId}, session ${provider.sessionId}; ${backends}; press Ctrl+C to stop`,
       );
-      const published = await pipeline.ingest(provider, { type: 'live', provider: provider.name, meta: { seed: provider.seed } }, { signal: context.signal });
+      let counted = 0;
+      const published = await pipeline.ingest(
+        provider,
+        { type: 'live', provider: provider.name, meta: { seed: provider.seed } },
+        {
+          signal: context.signal,
+          onPublished: (total) => {
+            metrics.received.inc(total - counted);
+            counted = total;
+          },
+        },
+      );
+      status.state = 'stopped';
       // What was received is stored before the host goes (the in-process bus keeps nothing across a restart).
       await pipeline
         .waitForStored(published.lastId, { signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) })
@@ -84,6 +144,7 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
       log.info({ sessionId: provider.sessionId, received: published.published, stored }, `session ${provider.sessionId}: ${published.published} received, ${stored} stored`);
     }
   } finally {
+    await server?.close();
     await plugins?.close();
     await pipeline.close();
   }

@@ -10,7 +10,7 @@ import type { HostConfig } from '../config.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
 import { createBus } from '../bus/index.ts';
-import type { Consumer, EventBus, StreamName } from '../bus/types.ts';
+import type { Consumer, DeadLetter, EventBus, StreamName } from '../bus/types.ts';
 import { openStore, type Store } from '../store/database.ts';
 import { startSession } from '../store/sessions.ts';
 import type { IngestProvider } from '../ingest/provider.ts';
@@ -67,7 +67,9 @@ export class Pipeline {
   }
 
   /** Runs the normalizer and the storage writer in this process. */
-  startStages(options: { onStored?: (events: UnifiedEvent[], inserted: number) => void } = {}): void {
+  startStages(
+    options: { onStored?: (events: UnifiedEvent[], inserted: number) => void; onRejected?: (rejected: DeadLetter[]) => void } = {},
+  ): void {
     const common = {
       bus: this.bus,
       consumer: this.consumer,
@@ -76,7 +78,7 @@ export class Pipeline {
       onError: (stage: string, error: unknown) =>
         this.log.warn({ stage, err: errorSummary(error) }, `pipeline stage ${stage} failed; will retry`),
     };
-    this.consumers.push(startNormalizer({ ...common, debug: this.config.debug }));
+    this.consumers.push(startNormalizer({ ...common, debug: this.config.debug, onRejected: options.onRejected }));
     this.consumers.push(
       startStorageWriter({
         ...common,

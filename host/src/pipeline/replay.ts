@@ -19,6 +19,8 @@ export interface ReplayOptions {
   pageSize?: number;
   sleep?: Sleep;
   onPublished?: (published: number) => void;
+  /** Called once the replay session is recorded, before anything is published. */
+  onStarted?: (sessionId: string) => void;
 }
 
 export interface ReplayResult {
@@ -68,6 +70,7 @@ export async function replaySession(store: Store, bus: EventBus, replayedFrom: s
       meta: { replayedFrom },
     }),
   );
+  options.onStarted?.(result.sessionId);
   const sleep = options.sleep ?? abortableSleep;
   const pageSize = options.pageSize ?? 500;
   let after: string | undefined;

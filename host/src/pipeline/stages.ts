@@ -47,7 +47,9 @@ function stageConsumer(options: StageOptions & { batchSize?: number }, stage: st
 }
 
 /** raw envelopes → UnifiedEvents on `events`; rejections → `dlq` with the normalizer's code. */
-export function startNormalizer(options: StageOptions & { debug?: boolean; batchSize?: number }): Consumer {
+export function startNormalizer(
+  options: StageOptions & { debug?: boolean; batchSize?: number; onRejected?: (rejected: DeadLetter[]) => void },
+): Consumer {
   const { bus } = options;
   return bus.consume<RawEnvelope>({
     ...stageConsumer(options, 'normalize'),
@@ -62,7 +64,10 @@ export function startNormalizer(options: StageOptions & { debug?: boolean; batch
         else rejected.push(deadLetter('normalize', result.rejection.code, result.rejection.message, entry));
       }
       if (events.length > 0) await bus.publishMany('events', events);
-      if (rejected.length > 0) await bus.publishMany('dlq', rejected);
+      if (rejected.length > 0) {
+        await bus.publishMany('dlq', rejected);
+        options.onRejected?.(rejected);
+      }
     },
   });
 }

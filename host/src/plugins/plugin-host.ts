@@ -51,6 +51,13 @@ export interface PluginHostOptions {
   httpLimits?: HttpLimits;
   /** How plugins reach the network; the guarded fetcher unless a test replaces it. */
   fetch?: (call: HttpCall, exactOrigins: Set<string>) => Promise<HttpAnswer>;
+  /** Hears how long each plugin took for each batch, and of every fault (for metrics). */
+  observer?: PluginObserver;
+}
+
+export interface PluginObserver {
+  dispatched(pluginId: string, events: number, seconds: number): void;
+  faulted(pluginId: string, kind: string): void;
 }
 
 export interface LoadedPlugin {
@@ -75,6 +82,7 @@ export class PluginHost {
   private stateWrites: Promise<unknown> = Promise.resolve();
   private consumer: Consumer | undefined;
   private readonly watchers: FSWatcher[] = [];
+  private readonly applying = new Map<string, Promise<PluginRow | undefined>>();
   problems: DiscoveryProblem[] = [];
   available: DiscoveredPlugin[] = [];
 
@@ -135,7 +143,11 @@ export class PluginHost {
     if (events.length === 0 || this.running.size === 0) return;
     const serialized = events.map((event) => JSON.stringify(event));
     await Promise.all(
-      [...this.running.values()].map(({ sandbox }) => sandbox.dispatchMany(events, serialized)),
+      [...this.running.values()].map(async ({ sandbox }) => {
+        const started = performance.now();
+        await sandbox.dispatchMany(events, serialized);
+        this.options.observer?.dispatched(sandbox.pluginId, events.length, (performance.now() - started) / 1000);
+      }),
     );
     // The batch is acknowledged after this: what its events caused is written first.
     await this.flush();
@@ -161,6 +173,34 @@ export class PluginHost {
       });
       this.watchers.push(watcher);
     }
+  }
+
+  /**
+   * Brings one plugin in line with its stored row while the host runs (after the API enabled,
+   * disabled or reconfigured it): stopped, then started again if it is enabled, kv kept.
+   * Changes to one plugin are applied one at a time. Returns the row as it is afterwards.
+   */
+  apply(pluginId: string): Promise<PluginRow | undefined> {
+    const previous = this.applying.get(pluginId) ?? Promise.resolve(undefined);
+    const next = previous.catch(() => undefined).then(() => this.restart(pluginId));
+    this.applying.set(pluginId, next);
+    return next;
+  }
+
+  private async restart(pluginId: string): Promise<PluginRow | undefined> {
+    const plugin = this.available.find((candidate) => candidate.manifest.id === pluginId);
+    if (!plugin) return undefined;
+    const running = this.running.get(pluginId);
+    if (running) {
+      this.running.delete(pluginId);
+      await running.sandbox.close();
+      await this.kv.get(pluginId)?.flush();
+    }
+    const row = await getPluginRow(this.options.store, pluginId);
+    if (row?.enabled) await this.startPlugin(plugin, row);
+    else if (running) this.options.log.child({ plugin: pluginId }).info('plugin stopped');
+    await this.stateWrites;
+    return getPluginRow(this.options.store, pluginId);
   }
 
   /** Rebuilds one running plugin from its folder; returns why it could not, if it could not. */
@@ -331,6 +371,7 @@ export class PluginHost {
 
   private onFault(pluginId: string, fault: Fault, log: Logger): void {
     log.warn({ kind: fault.kind, run: fault.run, error: fault.message }, 'plugin fault');
+    this.options.observer?.faulted(pluginId, fault.kind);
     this.persist(log, 'the fault', () => recordPluginFault(this.options.store, pluginId, `${fault.kind}: ${fault.message}`));
   }
 

@@ -38,13 +38,13 @@ export default definePlugin<RulesConfig>({
     const handle = async (event: UnifiedEvent) => {
       if (!seen.add(event.eventId)) return;
       for (const plan of dryRun(runnable, event)) {
-        if (!plan.matched) continue;
         const fields = { ruleId: plan.ruleId, eventId: event.eventId };
         if (ctx.config.dryRun) {
-          const plannedFields = { ...fields, reasons: plan.reasons, actions: plan.actions };
-          log('info', `dry run: rule "${plan.ruleId}" matched a ${event.eventType} event`, plannedFields);
+          const plannedFields = { ...fields, matched: plan.matched, reasons: plan.reasons, actions: plan.actions };
+          log('info', `dry run: rule "${plan.ruleId}" ${plan.matched ? 'matched' : 'did not match'} a ${event.eventType} event`, plannedFields);
           continue;
         }
+        if (!plan.matched) continue;
         // One failed action (a webhook that is down or not granted) must not stop the others,
         // nor become a fault: enough faults disable the whole plugin.
         for (const action of plan.actions)

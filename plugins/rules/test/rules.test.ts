@@ -328,7 +328,7 @@ describe('dryRun', () => {
     ]);
   });
 
-  it('with the dryRun setting, only logs the plan of each matching rule', async () => {
+  it('with the dryRun setting, does nothing but log the plan of each rule, matched or not', async () => {
     const host = await startHost({ dryRun: true, rules: [bigGifts] }, { http: { 'https://hooks.example.com/x': { status: 204 } } });
     const [small, big] = [gift(5), gift(120)];
     await host.send(small, big);
@@ -338,8 +338,13 @@ describe('dryRun', () => {
     expect(host.logs).toEqual([
       {
         level: 'info',
+        message: 'dry run: rule "big-gifts" did not match a GIFT event',
+        fields: { ruleId: 'big-gifts', eventId: small.eventId, matched: false, reasons: ['payload.coins (5) >= 100 is false'], actions: [] },
+      },
+      {
+        level: 'info',
         message: 'dry run: rule "big-gifts" matched a GIFT event',
-        fields: { ruleId: 'big-gifts', eventId: big.eventId, reasons, actions },
+        fields: { ruleId: 'big-gifts', eventId: big.eventId, matched: true, reasons, actions },
       },
     ]);
     expect(host.faults).toEqual([]);

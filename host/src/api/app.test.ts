@@ -1,0 +1,331 @@
+/** The HTTP API through `app.inject()` on the embedded back-end, with the first-party plugins. */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UnifiedEvent } from '@ttlp/sdk';
+import { STORAGE_GROUP } from '../pipeline/stages.ts';
+import { PLUGINS_GROUP, type OverlayMessage } from '../plugins/plugin-host.ts';
+import { openTestApp, type TestApp } from '../test-support/host-app.ts';
+import { LoginLimiter } from './auth.ts';
+
+let host: TestApp;
+let overlaysDir: string;
+
+beforeAll(async () => {
+  overlaysDir = mkdtempSync(path.join(tmpdir(), 'ttlp-overlays-'));
+  mkdirSync(path.join(overlaysDir, 'assets'));
+  writeFileSync(path.join(overlaysDir, 'index.html'), '<!doctype html><title>settings</title>');
+  writeFileSync(path.join(overlaysDir, 'overlay.html'), '<!doctype html><title>overlay</title>');
+  writeFileSync(path.join(overlaysDir, 'assets', 'app-1234.js'), 'console.log(1)');
+  host = await openTestApp('embedded', { overlaysDir, loginLimiter: new LoginLimiter(3, 60_000) });
+}, 60_000);
+
+afterAll(async () => {
+  await host?.close();
+});
+
+/** Waits until everything published to `events` so far is stored and seen by the plugins. */
+async function settled(): Promise<void> {
+  const last = await host.pipeline.bus.lastId('events');
+  if (!last) return;
+  for (let i = 0; i < 200; i += 1) {
+    if ((await host.pipeline.bus.processed('events', STORAGE_GROUP, last)) && (await host.pipeline.bus.processed('events', PLUGINS_GROUP, last))) return;
+    await delay(25);
+  }
+  throw new Error('events were not processed');
+}
+
+const ADMIN_ROUTES: Array<[string, string]> = [
+  ['GET', '/api/status'],
+  ['GET', '/metrics'],
+  ['GET', '/api/streams'],
+  ['GET', '/api/sessions'],
+  ['GET', '/api/sessions/00000000-0000-4000-8000-000000000000/events'],
+  ['POST', '/api/sessions/00000000-0000-4000-8000-000000000000/replay'],
+  ['GET', '/api/plugins'],
+  ['POST', '/api/plugins/alerts/enable'],
+  ['POST', '/api/plugins/alerts/disable'],
+  ['PUT', '/api/plugins/alerts/config'],
+  ['POST', '/api/plugins/rules/dry-run'],
+  ['POST', '/api/events/test'],
+  ['GET', '/api/tokens'],
+  ['POST', '/api/tokens'],
+  ['DELETE', '/api/tokens/00000000-0000-4000-8000-000000000000'],
+  ['GET', '/api/overlays'],
+  ['POST', '/api/overlays/alerts/regenerate'],
+];
+
+describe('auth', () => {
+  it('refuses every admin route to anonymous requests (401) and to overlay tokens (403)', async () => {
+    const { token } = await host.tokens.overlayToken('alerts');
+    for (const [method, url] of ADMIN_ROUTES) {
+      const anonymous = await host.app.inject({ method: method as 'GET', url, payload: method === 'GET' ? undefined : {} });
+      expect([method, url, anonymous.statusCode, anonymous.json().code]).toEqual([method, url, 401, 'AUTH_REQUIRED']);
+      const overlay = await host.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${token}` }, payload: method === 'GET' ? undefined : {} });
+      expect([method, url, overlay.statusCode, overlay.json().code]).toEqual([method, url, 403, 'AUTH_FORBIDDEN']);
+      // Not even in the query string, where overlay tokens travel.
+      const viaQuery = await host.app.inject({ method: method as 'GET', url: `${url}?token=${token}`, payload: method === 'GET' ? undefined : {} });
+      expect(viaQuery.statusCode).toBe(403);
+    }
+  });
+
+  it('logs the settings page in with the admin token: an httpOnly, SameSite=Strict session cookie', async () => {
+    const login = await host.app.inject({ method: 'POST', url: '/api/auth/login', payload: { token: host.adminToken } });
+    expect(login.statusCode).toBe(204);
+    const cookie = login.cookies.find((entry) => entry.name === 'ttlp_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(cookie.value).not.toContain(host.adminToken);
+    const me = await host.app.inject({ method: 'GET', url: '/api/auth/me', cookies: { ttlp_session: cookie.value } });
+    expect(me.json()).toMatchObject({ kind: 'admin' });
+    expect((await host.app.inject({ method: 'GET', url: '/api/plugins', cookies: { ttlp_session: cookie.value } })).statusCode).toBe(200);
+    const logout = await host.app.inject({ method: 'POST', url: '/api/auth/logout', cookies: { ttlp_session: cookie.value } });
+    expect(logout.statusCode).toBe(204);
+    expect((await host.app.inject({ method: 'GET', url: '/api/plugins', cookies: { ttlp_session: cookie.value } })).statusCode).toBe(401);
+  });
+
+  it('accepts only the admin token for a login, and limits failed logins per address', async () => {
+    const { token: overlay } = await host.tokens.overlayToken('chat');
+    const attempt = (token: string, remoteAddress = '10.9.8.7') => host.app.inject({ method: 'POST', url: '/api/auth/login', payload: { token }, remoteAddress });
+    expect((await attempt(overlay)).json().code).toBe('AUTH_INVALID_TOKEN');
+    expect((await attempt('wrong')).statusCode).toBe(401);
+    expect((await attempt('wrong again')).statusCode).toBe(401);
+    const limited = await attempt(host.adminToken);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ code: 'AUTH_RATE_LIMITED' });
+    expect(limited.json().retryAfter).toBeGreaterThan(0);
+    expect(Number(limited.headers['retry-after'])).toBe(limited.json().retryAfter);
+    // Another address is not affected.
+    expect((await attempt(host.adminToken, '10.9.8.8')).statusCode).toBe(204);
+  });
+
+  it('manages API tokens: created, used as bearer, revoked', async () => {
+    const created = await host.app.inject({ method: 'POST', url: '/api/tokens', headers: host.admin, payload: { kind: 'api', name: 'stream deck' } });
+    expect(created.statusCode).toBe(201);
+    const { token, tokenId } = created.json();
+    expect(token).toMatch(/^ttlp_api_/);
+    const bearer = { authorization: `Bearer ${token}` };
+    expect((await host.app.inject({ method: 'GET', url: '/api/plugins', headers: bearer })).statusCode).toBe(200);
+    const list = (await host.app.inject({ method: 'GET', url: '/api/tokens', headers: host.admin })).json();
+    expect(list.tokens.find((entry: { tokenId: string }) => entry.tokenId === tokenId)).toMatchObject({ name: 'stream deck', kind: 'api' });
+    expect(JSON.stringify(list)).not.toContain(token);
+    expect((await host.app.inject({ method: 'DELETE', url: `/api/tokens/${tokenId}`, headers: host.admin })).statusCode).toBe(204);
+    expect((await host.app.inject({ method: 'GET', url: '/api/plugins', headers: bearer })).statusCode).toBe(401);
+  });
+
+  it('gives each widget an overlay URL whose token can be regenerated (the old one stops working)', async () => {
+    const listed = (await host.app.inject({ method: 'GET', url: '/api/overlays', headers: { ...host.admin, host: 'obs.local:8787' } })).json();
+    expect(listed.overlays.map((entry: { widget: string }) => entry.widget)).toEqual(['alerts', 'chat', 'goals', 'leaderboard', 'counters']);
+    const alerts = listed.overlays[0];
+    expect(alerts.url).toMatch(/^http:\/\/obs\.local:8787\/overlay\/alerts\?token=ttlp_ov_/);
+    const oldToken = new URL(alerts.url).searchParams.get('token')!;
+    expect((await host.tokens.authenticate({ headers: {}, query: { token: oldToken } } as never))?.widget).toBe('alerts');
+    const regenerated = (await host.app.inject({ method: 'POST', url: '/api/overlays/alerts/regenerate', headers: host.admin })).json();
+    expect(regenerated.tokenId).not.toBe(alerts.tokenId);
+    expect(await host.tokens.authenticate({ headers: {}, query: { token: oldToken } } as never)).toBeUndefined();
+    expect((await host.app.inject({ method: 'POST', url: '/api/overlays/nope/regenerate', headers: host.admin })).json().code).toBe('OVERLAY_UNKNOWN_WIDGET');
+  });
+});
+
+describe('health, status and metrics', () => {
+  it('reports each component', async () => {
+    const health = await host.app.inject({ method: 'GET', url: '/health' });
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toMatchObject({ status: 'ok', failing: [], components: { storage: { status: 'ok' }, bus: { status: 'ok' } } });
+    host.ingest.add({ name: 'demo', user: null, streamId: '7000000000000000009', sessionId: '00000000-0000-4000-8000-00000000000a', state: 'connected' });
+    const status = (await host.app.inject({ method: 'GET', url: '/api/status', headers: host.admin })).json();
+    expect(status.provider).toEqual([expect.objectContaining({ name: 'demo', state: 'connected', reconnects: 0 })]);
+    expect(status).toMatchObject({ bus: { kind: 'memory', ok: true }, storage: { driver: 'pglite', ok: true } });
+  });
+
+  it('exports Prometheus metrics', async () => {
+    const metrics = await host.app.inject({ method: 'GET', url: '/metrics', headers: host.admin });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    for (const name of ['ttlp_events_stored_total', 'ttlp_events_rejected_total', 'ttlp_bus_lag_seconds', 'ttlp_plugin_faults_total', 'ttlp_plugin_dispatch_seconds', 'ttlp_overlay_clients'])
+      expect(metrics.body).toContain(name);
+  });
+});
+
+describe('plugins', () => {
+  it('lists the plugins with what they request, their settings schema and state', async () => {
+    const { plugins } = (await host.app.inject({ method: 'GET', url: '/api/plugins', headers: host.admin })).json();
+    expect(plugins.map((plugin: { id: string }) => plugin.id)).toEqual(['alerts', 'chat', 'goals', 'leaderboard', 'rules', 'webhook']);
+    expect(plugins[0]).toMatchObject({
+      id: 'alerts',
+      enabled: false,
+      running: false,
+      requestedPermissions: ['events:FOLLOW', 'events:SHARE', 'events:SUBSCRIBE', 'events:GIFT', 'overlay:alerts'],
+      grantedPermissions: [],
+      overlayChannels: ['alerts'],
+    });
+    expect(plugins[0].configSchema.type).toBe('object');
+  });
+
+  it('enables a plugin only with its permissions granted, and runs it at once', async () => {
+    const refused = await host.app.inject({ method: 'POST', url: '/api/plugins/alerts/enable', headers: host.admin, payload: { grant: [] } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'PLUGIN_PERMISSIONS_MISSING' });
+    expect(refused.json().message).toContain('events:FOLLOW');
+    const unknown = await host.app.inject({ method: 'POST', url: '/api/plugins/alerts/enable', headers: host.admin, payload: { grant: ['kv'] } });
+    expect(unknown.json().code).toBe('PLUGIN_PERMISSION_UNKNOWN');
+    const { requestedPermissions } = (await host.app.inject({ method: 'GET', url: '/api/plugins/alerts', headers: host.admin })).json();
+    const enabled = await host.app.inject({ method: 'POST', url: '/api/plugins/alerts/enable', headers: host.admin, payload: { grant: requestedPermissions } });
+    expect(enabled.statusCode).toBe(200);
+    expect(enabled.json()).toMatchObject({ enabled: true, running: true, state: 'running' });
+    expect(host.plugins.loaded.has('alerts')).toBe(true);
+  });
+
+  it('checks settings against the schema and applies them to the running plugin', async () => {
+    const invalid = await host.app.inject({ method: 'PUT', url: '/api/plugins/alerts/config', headers: host.admin, payload: { config: { gift: { minCoins: -5 } } } });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json().code).toBe('PLUGIN_CONFIG_INVALID');
+    expect(invalid.json().problems.join(' ')).toContain('minCoins');
+    const saved = await host.app.inject({
+      method: 'PUT',
+      url: '/api/plugins/alerts/config',
+      headers: host.admin,
+      payload: { config: { gift: { template: '{user} gave {giftName} ×{count}!' } } },
+    });
+    expect(saved.statusCode).toBe(200);
+    expect(saved.json().config.gift.template).toBe('{user} gave {giftName} ×{count}!');
+    expect(saved.json()).toMatchObject({ running: true });
+  });
+
+  it('sends test events through the pipeline: stored, marked as test, and seen by enabled plugins', async () => {
+    const sent = await host.app.inject({
+      method: 'POST',
+      url: '/api/events/test',
+      headers: host.admin,
+      payload: { eventType: 'GIFT', payload: { giftName: 'Galaxy', giftCount: 2, coins: 2000 } },
+    });
+    expect(sent.statusCode).toBe(202);
+    const { eventId, sessionId } = sent.json();
+    await settled();
+    const page = (await host.app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/events?type=GIFT`, headers: host.admin })).json();
+    const stored = page.events.find((event: UnifiedEvent) => event.eventId === eventId);
+    expect(stored).toMatchObject({ eventType: 'GIFT', test: true, payload: { giftName: 'Galaxy', coins: 2000 } });
+    // The alerts plugin (enabled above, with the template set above) turned it into an alert.
+    const overlay = await host.pipeline.bus.range<OverlayMessage>('overlay');
+    const alert = overlay.map((entry) => entry.payload).find((message) => message.eventId === eventId);
+    expect(alert).toMatchObject({ pluginId: 'alerts', channel: 'alerts', data: { type: 'gift', text: 'Test Viewer gave Galaxy ×2!' } });
+    const bad = await host.app.inject({ method: 'POST', url: '/api/events/test', headers: host.admin, payload: { eventType: 'GIFT', payload: { coins: -1 } } });
+    expect(bad.statusCode).toBe(400);
+    expect((await host.app.inject({ method: 'POST', url: '/api/events/test', headers: host.admin, payload: { eventType: 'NOPE' } })).json().code).toBe('INVALID_REQUEST');
+  });
+
+  it('disables a plugin at once', async () => {
+    const disabled = await host.app.inject({ method: 'POST', url: '/api/plugins/alerts/disable', headers: host.admin });
+    expect(disabled.json()).toMatchObject({ enabled: false, running: false, state: 'disabled' });
+    expect(host.plugins.loaded.has('alerts')).toBe(false);
+  });
+
+  it('dry-runs a plugin: what it would do with an event, and why not, without doing it', async () => {
+    const before = await host.pipeline.bus.length('overlay');
+    const rules = [
+      { id: 'big', name: 'Big gifts', events: ['GIFT'], condition: { '>=': [{ var: 'payload.coins' }, 100] }, actions: [{ type: 'overlay', template: 'big gift from {user.uniqueId}' }] },
+      { id: 'chat-only', name: 'Chat', events: ['CHAT'], actions: [{ type: 'log', level: 'info', template: 'chat' }] },
+    ];
+    const run = await host.app.inject({
+      method: 'POST',
+      url: '/api/plugins/rules/dry-run',
+      headers: host.admin,
+      payload: { eventType: 'GIFT', payload: { coins: 500 }, config: { rules } },
+    });
+    const result = run.json();
+    expect([run.statusCode, result]).toEqual([200, expect.anything()]);
+    expect(result.event.eventType).toBe('GIFT');
+    expect(result.overlay).toEqual([]);
+    const plans = result.logs.map((entry: { fields?: Record<string, unknown> }) => entry.fields);
+    expect(plans).toEqual([
+      expect.objectContaining({ ruleId: 'big', matched: true, actions: [expect.objectContaining({ type: 'overlay', message: expect.objectContaining({ text: 'big gift from ttlp_test_viewer' }) })] }),
+      expect.objectContaining({ ruleId: 'chat-only', matched: false, reasons: ['the rule applies to CHAT, not GIFT'] }),
+    ]);
+    expect(await host.pipeline.bus.length('overlay')).toBe(before);
+    const unknown = await host.app.inject({ method: 'POST', url: '/api/plugins/nope/dry-run', headers: host.admin, payload: { eventType: 'GIFT' } });
+    expect(unknown.json().code).toBe('PLUGIN_NOT_FOUND');
+  });
+});
+
+describe('sessions', () => {
+  it('lists sessions with counts, pages through events with filters, and replays a session', async () => {
+    let sessionId = '';
+    for (const message of ['one', 'two', 'three']) {
+      const sent = await host.app.inject({ method: 'POST', url: '/api/events/test', headers: host.admin, payload: { eventType: 'CHAT', payload: { message } } });
+      expect(sent.statusCode).toBe(202);
+      sessionId = sent.json().sessionId;
+    }
+    await settled();
+    const { sessions } = (await host.app.inject({ method: 'GET', url: '/api/sessions', headers: host.admin })).json();
+    const session = sessions.find((entry: { sessionId: string }) => entry.sessionId === sessionId);
+    // The stream the status test connected: test events join its session.
+    expect(session).toMatchObject({ streamId: '7000000000000000009', type: 'live', endedAt: null, replayedFrom: null });
+    const everything = (await host.app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/events?limit=1000`, headers: host.admin })).json();
+    expect(everything.events).toHaveLength(session.eventCount);
+    const first = (await host.app.inject({ method: 'GET', url: `/api/sessions/${session.sessionId}/events?type=CHAT&limit=2`, headers: host.admin })).json();
+    expect(first.events).toHaveLength(2);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = (await host.app.inject({ method: 'GET', url: `/api/sessions/${session.sessionId}/events?type=CHAT&limit=2&cursor=${first.nextCursor}`, headers: host.admin })).json();
+    const messages = [...first.events, ...second.events].map((event: UnifiedEvent & { payload: { message: string } }) => event.payload.message);
+    expect(messages.sort()).toEqual(['one', 'three', 'two']);
+    expect(second.nextCursor).toBeNull();
+    expect((await host.app.inject({ method: 'GET', url: `/api/sessions/${session.sessionId}/events?cursor=bogus`, headers: host.admin })).json().code).toBe('INVALID_REQUEST');
+
+    const replay = await host.app.inject({ method: 'POST', url: `/api/sessions/${session.sessionId}/replay`, headers: host.admin, payload: {} });
+    expect(replay.statusCode).toBe(202);
+    expect(replay.json().replayedFrom).toBe(session.sessionId);
+    await delay(100);
+    await settled();
+    const replayed = (await host.app.inject({ method: 'GET', url: '/api/sessions', headers: host.admin })).json().sessions.find(
+      (entry: { sessionId: string }) => entry.sessionId === replay.json().sessionId,
+    );
+    expect(replayed).toMatchObject({ type: 'replay', replayedFrom: session.sessionId, eventCount: session.eventCount });
+    const missing = await host.app.inject({ method: 'POST', url: '/api/sessions/00000000-0000-4000-8000-000000000099/replay', headers: host.admin, payload: { speed: 2 } });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe('SESSION_NOT_FOUND');
+    const streams = (await host.app.inject({ method: 'GET', url: '/api/streams', headers: host.admin })).json();
+    expect(streams.streams.find((stream: { streamId: string }) => stream.streamId === session.streamId).sessions).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('errors and pages', () => {
+  it('answers bad input with 4xx JSON and a code', async () => {
+    const notFound = await host.app.inject({ method: 'GET', url: '/api/nothing-here', headers: host.admin });
+    expect([notFound.statusCode, notFound.json().code]).toEqual([404, 'NOT_FOUND']);
+    const invalid = await host.app.inject({ method: 'GET', url: '/api/sessions/not-a-uuid/events', headers: host.admin });
+    expect([invalid.statusCode, invalid.json().code]).toEqual([400, 'INVALID_REQUEST']);
+    const tooLarge = await host.app.inject({ method: 'PUT', url: '/api/plugins/alerts/config', headers: { ...host.admin, 'content-type': 'application/json' }, payload: JSON.stringify({ config: { x: 'y'.repeat(300_000) } }) });
+    expect(tooLarge.statusCode).toBe(413);
+    expect(tooLarge.json().code).toEqual(expect.any(String));
+    const malformed = await host.app.inject({ method: 'POST', url: '/api/events/test', headers: { ...host.admin, 'content-type': 'application/json' }, payload: '{"eventType":' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().code).toEqual(expect.any(String));
+  });
+
+  it('serves the settings page, widget pages and assets; unknown widgets are 404', async () => {
+    expect((await host.app.inject({ method: 'GET', url: '/' })).body).toContain('<title>settings</title>');
+    expect((await host.app.inject({ method: 'GET', url: '/overlay/alerts?token=x' })).body).toContain('<title>overlay</title>');
+    expect((await host.app.inject({ method: 'GET', url: '/overlay/nope' })).json().code).toBe('OVERLAY_UNKNOWN_WIDGET');
+    const asset = await host.app.inject({ method: 'GET', url: '/assets/app-1234.js' });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['cache-control']).toContain('immutable');
+    expect((await host.app.inject({ method: 'GET', url: '/assets/../index.html' })).statusCode).not.toBe(200);
+  });
+});
+
+describe('a failing component', () => {
+  it('makes /health answer 503 naming it, and a 5xx without details', async () => {
+    const broken = await openTestApp('embedded');
+    await broken.pipeline.store.close();
+    const health = await broken.app.inject({ method: 'GET', url: '/health' });
+    expect(health.statusCode).toBe(503);
+    expect(health.json()).toMatchObject({ status: 'fail', failing: ['storage'] });
+    const failed = await broken.app.inject({ method: 'GET', url: '/api/sessions', headers: broken.admin });
+    // The admin token was cached before the store closed; the listing itself fails.
+    expect(failed.statusCode).toBe(500);
+    expect(failed.json()).toEqual({ code: 'INTERNAL', message: 'internal error; the host log has the details' });
+    await broken.app.close();
+    await broken.plugins.close();
+  });
+});

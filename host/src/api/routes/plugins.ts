@@ -1,0 +1,184 @@
+/**
+ * Plugins: the list with their permissions, settings schema and fault state; enable (with the
+ * grants the user consented to), disable and configure — applied to the running host at once —
+ * and a dry run that shows what a plugin would do with an event, without doing it.
+ */
+import type { FastifyInstance } from 'fastify';
+import Type, { type Static } from 'typebox';
+import { EVENT_TYPES, type UnifiedEvent } from '@ttlp/sdk';
+import { validateUnifiedEvent } from '@ttlp/sdk/contract';
+import { requestedPermissions, validatePluginConfig } from '@ttlp/sdk/manifest';
+import { createTestHost } from '@ttlp/sdk/testing';
+import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../../plugins/admin.ts';
+import type { DiscoveredPlugin } from '../../plugins/discovery.ts';
+import { getPluginRow, listPluginRows, type PluginRow } from '../../store/plugins.ts';
+import { buildTestEvent } from '../test-events.ts';
+import { InvalidRequest, PluginConfigInvalid, PluginNotFound, PluginPermissionsMissing, PluginPermissionUnknown, withDetails } from '../errors.ts';
+
+const PluginParams = Type.Object({ id: Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' }) });
+const EnableBody = Type.Object({ grant: Type.Array(Type.String({ maxLength: 512 }), { maxItems: 64, default: [] }) }, { additionalProperties: false });
+const ConfigBody = Type.Object({ config: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false });
+const DryRunBody = Type.Object(
+  {
+    event: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    eventType: Type.Optional(Type.Enum(EVENT_TYPES)),
+    payload: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+export interface PluginView {
+  id: string;
+  displayName: string;
+  version: string;
+  description: string | null;
+  enabled: boolean;
+  running: boolean;
+  state: string;
+  requestedPermissions: string[];
+  grantedPermissions: string[];
+  configSchema: Record<string, unknown>;
+  config: Record<string, unknown>;
+  overlayChannels: string[];
+  faultCount: number;
+  lastError: string | null;
+}
+
+/** One word for the settings page: running, enabled but not running, disabled, faulted. */
+function stateOf(row: PluginRow | undefined, running: boolean): string {
+  if (!row || !row.enabled) return row?.lastError && row.status === 'disabled' && row.faultCount > 0 ? 'disabled (faulted)' : 'disabled';
+  if (!running) return 'enabled (not running)';
+  return row.status === 'faulted' ? 'running (faulted)' : 'running';
+}
+
+export async function pluginRoutes(app: FastifyInstance): Promise<void> {
+  const { store, plugins: host } = app.services;
+  const available = (): DiscoveredPlugin[] => host?.available ?? [];
+
+  const find = (id: string): DiscoveredPlugin => {
+    const plugin = available().find((candidate) => candidate.manifest.id === id);
+    if (!plugin) throw new PluginNotFound(id);
+    return plugin;
+  };
+
+  const view = (plugin: DiscoveredPlugin, row: PluginRow | undefined): PluginView => {
+    const { manifest } = plugin;
+    const running = host?.loaded.has(manifest.id) ?? false;
+    const config = validatePluginConfig(manifest, row?.config ?? {});
+    return {
+      id: manifest.id,
+      displayName: manifest.displayName,
+      version: manifest.version,
+      description: manifest.description ?? null,
+      enabled: row?.enabled ?? false,
+      running,
+      state: stateOf(row, running),
+      requestedPermissions: requestedPermissions(manifest),
+      grantedPermissions: row?.grantedPermissions ?? [],
+      configSchema: (manifest.config ?? { type: 'object', properties: {} }) as Record<string, unknown>,
+      config: config.ok ? config.config : (row?.config ?? {}),
+      overlayChannels: manifest.overlayChannels ?? [],
+      faultCount: row?.faultCount ?? 0,
+      lastError: row?.lastError ?? null,
+    };
+  };
+
+  /** Admin errors as API errors. */
+  const admin = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof PluginAdminError)) throw error;
+      if (error.code === 'PERMISSIONS_MISSING') throw new PluginPermissionsMissing(error.message);
+      if (error.code === 'PERMISSION_UNKNOWN') throw new PluginPermissionUnknown(error.message);
+      if (error.code === 'CONFIG_INVALID') throw withDetails(new PluginConfigInvalid(error.message.split('\n')[0]!), { problems: error.message.split('\n  - ').slice(1) });
+      throw new PluginNotFound(error.message);
+    }
+  };
+
+  const applied = async (plugin: DiscoveredPlugin) => view(plugin, (await host?.apply(plugin.manifest.id)) ?? (await getPluginRow(store, plugin.manifest.id)));
+
+  app.get('/plugins', async () => {
+    const rows = new Map((await listPluginRows(store)).map((row) => [row.pluginId, row]));
+    return { plugins: available().map((plugin) => view(plugin, rows.get(plugin.manifest.id))), problems: host?.problems ?? [] };
+  });
+
+  app.get<{ Params: Static<typeof PluginParams> }>('/plugins/:id', { schema: { params: PluginParams } }, async (request) => {
+    const plugin = find(request.params.id);
+    return view(plugin, await getPluginRow(store, plugin.manifest.id));
+  });
+
+  app.post<{ Params: Static<typeof PluginParams>; Body: Static<typeof EnableBody> }>(
+    '/plugins/:id/enable',
+    { schema: { params: PluginParams, body: Type.Optional(EnableBody) } },
+    async (request) => {
+      const plugin = find(request.params.id);
+      const grant = request.body?.grant ?? [];
+      await admin(async () => {
+        if (grant.length > 0) await grantPermissions(store, plugin, grant);
+        await enablePlugin(store, plugin);
+      });
+      return applied(plugin);
+    },
+  );
+
+  app.post<{ Params: Static<typeof PluginParams> }>('/plugins/:id/disable', { schema: { params: PluginParams } }, async (request) => {
+    const plugin = find(request.params.id);
+    await admin(() => disablePlugin(store, plugin));
+    return applied(plugin);
+  });
+
+  app.put<{ Params: Static<typeof PluginParams>; Body: Static<typeof ConfigBody> }>(
+    '/plugins/:id/config',
+    { schema: { params: PluginParams, body: ConfigBody } },
+    async (request) => {
+      const plugin = find(request.params.id);
+      await admin(() => configurePlugin(store, plugin, request.body.config));
+      return applied(plugin);
+    },
+  );
+
+  app.post<{ Params: Static<typeof PluginParams>; Body: Static<typeof DryRunBody> }>(
+    '/plugins/:id/dry-run',
+    { schema: { params: PluginParams, body: DryRunBody } },
+    async (request) => {
+      const plugin = find(request.params.id);
+      const event = dryRunEvent(request.body);
+      const row = await getPluginRow(store, plugin.manifest.id);
+      const config = { ...(request.body.config ?? row?.config ?? {}) };
+      // Plugins that can explain themselves have a `dryRun` setting: on, they say why instead of acting.
+      const properties = (plugin.manifest.config as { properties?: Record<string, { type?: string }> } | undefined)?.properties;
+      if (properties?.dryRun?.type === 'boolean') config.dryRun = true;
+      const checked = validatePluginConfig(plugin.manifest, config);
+      if (!checked.ok) throw withDetails(new PluginConfigInvalid(`invalid settings for ${plugin.manifest.id}`), { problems: checked.problems });
+      // A throwaway isolate with every requested permission; http is answered 404 and never sent.
+      const harness = await createTestHost({ plugin: plugin.dir, config: checked.config });
+      try {
+        await harness.send(event);
+        return {
+          event,
+          overlay: harness.overlay,
+          logs: harness.logs,
+          kvChanges: harness.kvChanges,
+          httpRequests: harness.httpCalls,
+          faults: harness.faults.map((fault) => ({ kind: fault.kind, message: fault.message })),
+        };
+      } finally {
+        await harness.close();
+      }
+    },
+  );
+}
+
+function dryRunEvent(body: Static<typeof DryRunBody>): UnifiedEvent {
+  if (body.event) {
+    const checked = validateUnifiedEvent(body.event);
+    if (!checked.ok) throw withDetails(new InvalidRequest('event is not a valid UnifiedEvent'), { problems: checked.errors });
+    return checked.value;
+  }
+  if (!body.eventType) throw new InvalidRequest('give an event, or an eventType (with an optional payload)');
+  const built = buildTestEvent({ eventType: body.eventType, payload: body.payload }, { streamId: 'test', sessionId: '00000000-0000-4000-8000-000000000000' });
+  if (!built.ok) throw withDetails(new InvalidRequest(`not a valid ${body.eventType} event`), { problems: built.problems });
+  return built.event;
+}

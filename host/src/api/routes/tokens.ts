@@ -1,0 +1,67 @@
+/**
+ * Token management: API tokens (created, listed, revoked) and the overlay token of each widget,
+ * whose URL the settings page shows and can regenerate (the old URL stops working).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type, { type Static } from 'typebox';
+import { isOverlayWidget, OVERLAY_WIDGETS } from '../../overlay/protocol.ts';
+import { InvalidRequest, OverlayUnknownWidget, TokenNotFound } from '../errors.ts';
+
+const TokenParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const WidgetParams = Type.Object({ widget: Type.String({ maxLength: 64 }) });
+const CreateBody = Type.Object(
+  { kind: Type.Literal('api'), name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+
+/** Where the browser reached this host: overlay URLs are given for the same origin. */
+function originOf(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+export async function tokenRoutes(app: FastifyInstance): Promise<void> {
+  const { tokens } = app.services;
+
+  const overlayView = (request: FastifyRequest, widget: string, entry: { tokenId: string; token: string }) => ({
+    widget,
+    tokenId: entry.tokenId,
+    url: `${originOf(request)}/overlay/${widget}?token=${encodeURIComponent(entry.token)}`,
+  });
+  const knownWidget = (widget: string) => {
+    if (!isOverlayWidget(widget)) throw new OverlayUnknownWidget(widget);
+    return widget;
+  };
+
+  app.get('/tokens', async () => ({
+    tokens: (await tokens.list()).map((row) => ({
+      tokenId: row.tokenId,
+      name: row.name,
+      kind: row.kind,
+      widget: typeof row.scope.widget === 'string' ? row.scope.widget : null,
+      createdAt: row.createdAt.toISOString(),
+      lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    })),
+  }));
+
+  app.post<{ Body: Static<typeof CreateBody> }>('/tokens', { schema: { body: CreateBody } }, async (request, reply) => {
+    const { row, token } = await tokens.createApiToken(request.body.name);
+    return reply.status(201).send({ tokenId: row.tokenId, name: row.name, kind: row.kind, token, createdAt: row.createdAt.toISOString() });
+  });
+
+  app.delete<{ Params: Static<typeof TokenParams> }>('/tokens/:id', { schema: { params: TokenParams } }, async (request, reply) => {
+    const row = await tokens.get(request.params.id);
+    if (!row) throw new TokenNotFound(request.params.id);
+    if (row.kind === 'admin') throw new InvalidRequest('the admin token is replaced with "ttlp admin-token --reset", not deleted');
+    await tokens.revoke(row.tokenId);
+    return reply.status(204).send();
+  });
+
+  app.get('/overlays', async (request) => ({
+    overlays: await Promise.all(OVERLAY_WIDGETS.map(async (widget) => overlayView(request, widget, await tokens.overlayToken(widget)))),
+  }));
+
+  app.post<{ Params: Static<typeof WidgetParams> }>('/overlays/:widget/regenerate', { schema: { params: WidgetParams } }, async (request) => {
+    const widget = knownWidget(request.params.widget);
+    return overlayView(request, widget, await tokens.regenerateOverlayToken(widget));
+  });
+}

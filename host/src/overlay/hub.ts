@@ -1,0 +1,309 @@
+/**
+ * The overlay hub: reads what plugins publish on the `overlay` stream, numbers it per channel,
+ * keeps a ring of recent messages and the last state of each channel, and sends it to the
+ * widgets' WebSockets, with resume after a reconnect (docs/overlay-protocol.md).
+ */
+import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { WebSocket } from 'ws';
+import type { Consumer, EventBus } from '../bus/types.ts';
+import { errorSummary } from '../error-summary.ts';
+import type { Logger } from '../log.ts';
+import { OverlayChannel, type ChannelFrame, type ChannelSnapshot } from './channel.ts';
+import { ClientSocket, type SocketStats } from './client-socket.ts';
+import {
+  CLOSE_GOING_AWAY,
+  HOST_PUBLISHER,
+  OVERLAY_WIDGETS,
+  PROTOCOL_DEFAULTS,
+  WIDGET_CHANNELS,
+  channelKey,
+  isOverlayEntry,
+  isResumeFrame,
+  type HelloFrame,
+  type OverlayEntry,
+  type OverlayWidget,
+  type ResetFrame,
+  type ResumeFrame,
+} from './protocol.ts';
+
+/** The hub's consumer group on `overlay` is this plus the consumer name: one group per hub. */
+export const OVERLAY_HUB_GROUP_PREFIX = 'overlay-hub:';
+
+/** Bytes handed to sockets before a batch gives the event loop a turn to pass them on to the network. */
+export const SOCKET_YIELD_BYTES = 64 * 1024;
+
+export interface OverlayHubOptions {
+  bus: EventBus;
+  log: Logger;
+  /** This process's consumer name, unique per process and start (the pipeline's `consumerName()`). */
+  consumer: string;
+  /** Message frames kept per channel for resuming clients. Default 500. */
+  bufferSize?: number;
+  /** Backlog in bytes past which a socket is closed as too slow. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** JSON ping (and WebSocket ping) interval. Default 15 s. */
+  pingIntervalMs?: number;
+  /** How long a new socket may take to send `resume`. Default 5 s. */
+  resumeTimeoutMs?: number;
+  /** How long a socket closed as too slow may take to go before it is dropped. Default 5 s. */
+  slowCloseGraceMs?: number;
+  /** How long one bus read waits. Default 1000 ms. */
+  blockMs?: number;
+}
+
+/** Who opened a socket, for the logs. */
+export interface SocketOwner {
+  tokenId: string;
+}
+
+/** One widget's socket. Until its resume is handled, live frames for it wait in `queue`. */
+interface OverlayClient {
+  widget: OverlayWidget;
+  connection: ClientSocket;
+  /** Each channel as it was when the socket opened: catch-up or reset covers up to there. */
+  snapshots: Map<string, ChannelSnapshot>;
+  waiting: boolean;
+  queue: ChannelFrame[];
+  queuedBytes: number;
+  resumeTimer: NodeJS.Timeout | undefined;
+}
+
+export class OverlayHub {
+  /** Sequence numbers compare only within one epoch; a new hub (a host restart) starts a new one. */
+  readonly epoch = randomBytes(12).toString('base64url');
+  private readonly settings: Required<Omit<OverlayHubOptions, 'bus' | 'log' | 'consumer' | 'blockMs'>>;
+  /** Only the channels some widget shows: anything else would have no reader and only cost memory. */
+  private readonly channels = new Map<string, OverlayChannel>();
+  private readonly subscribers = new Map<string, Set<OverlayClient>>();
+  private readonly widgets = new Map<OverlayWidget, Set<OverlayClient>>();
+  private readonly stats: SocketStats = { framesSent: 0, slowClientsClosed: 0 };
+  private received = 0;
+  private rejected = 0;
+  private consumer: Consumer | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: OverlayHubOptions) {
+    this.settings = {
+      bufferSize: options.bufferSize ?? PROTOCOL_DEFAULTS.bufferSize,
+      maxBufferedBytes: options.maxBufferedBytes ?? PROTOCOL_DEFAULTS.maxBufferedBytes,
+      pingIntervalMs: options.pingIntervalMs ?? PROTOCOL_DEFAULTS.pingIntervalMs,
+      resumeTimeoutMs: options.resumeTimeoutMs ?? PROTOCOL_DEFAULTS.resumeTimeoutMs,
+      slowCloseGraceMs: options.slowCloseGraceMs ?? PROTOCOL_DEFAULTS.slowCloseGraceMs,
+    };
+    for (const widget of OVERLAY_WIDGETS) {
+      this.widgets.set(widget, new Set());
+      for (const key of WIDGET_CHANNELS[widget]) {
+        if (!this.channels.has(key)) this.channels.set(key, new OverlayChannel(key, this.settings.bufferSize));
+        if (!this.subscribers.has(key)) this.subscribers.set(key, new Set());
+      }
+    }
+  }
+
+  /**
+   * Starts reading `overlay`; resolves once the hub's group exists. Every hub has a group of its
+   * own (fan-out: every host must send every frame to its own sockets), created at the stream's
+   * end because overlay frames are live. The cost on Redis: a group per host start stays behind
+   * after the host is gone (the bus has no call to destroy one), a few hundred bytes each.
+   */
+  async start(): Promise<void> {
+    if (this.closed) throw new Error('the overlay hub is closed');
+    if (!this.consumer) {
+      this.consumer = this.options.bus.consume<unknown>({
+        stream: 'overlay',
+        group: `${OVERLAY_HUB_GROUP_PREFIX}${this.options.consumer}`,
+        consumer: this.options.consumer,
+        stage: 'overlay-hub',
+        startAt: 'end',
+        batchSize: 500,
+        blockMs: this.options.blockMs,
+        handler: async (entries) => {
+          let sent = 0;
+          for (const entry of entries) {
+            sent += this.receive(entry.payload);
+            // Without a turn, a burst would pile up in every socket's buffer and read as slow clients.
+            if (sent >= SOCKET_YIELD_BYTES) {
+              sent = 0;
+              await nextTurn();
+            }
+          }
+        },
+        onError: (error) => this.options.log.error({ err: errorSummary(error) }, 'overlay hub: reading the overlay stream failed'),
+      });
+      this.pingTimer = setInterval(() => this.heartbeat(), this.settings.pingIntervalMs);
+      this.pingTimer.unref();
+    }
+    await this.consumer.ready();
+  }
+
+  /** Stops reading and closes every socket with 1001. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    for (const clients of this.widgets.values())
+      for (const client of clients) client.connection.close(CLOSE_GOING_AWAY, 'host shutting down');
+    await this.consumer?.stop();
+  }
+
+  /** Takes over a widget's upgraded socket: hello now, then catch-up or reset once it resumes. */
+  attach(socket: WebSocket, widget: OverlayWidget, owner?: SocketOwner): void {
+    if (this.closed) {
+      socket.close(CLOSE_GOING_AWAY, 'host shutting down');
+      return;
+    }
+    const keys = WIDGET_CHANNELS[widget];
+    const client: OverlayClient = {
+      widget,
+      connection: new ClientSocket(socket, {
+        maxBufferedBytes: this.settings.maxBufferedBytes,
+        slowCloseGraceMs: this.settings.slowCloseGraceMs,
+        stats: this.stats,
+        onGone: () => this.forget(client),
+        onText: (text) => this.onClientText(client, text),
+      }),
+      snapshots: new Map(keys.map((key) => [key, (this.channels.get(key) as OverlayChannel).snapshot()])),
+      waiting: true,
+      queue: [],
+      queuedBytes: 0,
+      resumeTimer: undefined,
+    };
+    this.widgets.get(widget)?.add(client);
+    for (const key of keys) this.subscribers.get(key)?.add(client);
+    const hello: HelloFrame = { type: 'hello', epoch: this.epoch, widget, channels: [...keys] };
+    client.connection.send(JSON.stringify(hello));
+    client.resumeTimer = setTimeout(() => this.resume(client, undefined), this.settings.resumeTimeoutMs);
+    client.resumeTimer.unref();
+    this.options.log.debug({ widget, tokenId: owner?.tokenId }, 'overlay socket opened');
+  }
+
+  /**
+   * Numbers an overlay message on its channel and sends it to the channel's sockets. The bus
+   * handler calls it, and host-side publishers (the stream counters) call it directly.
+   * Answers the bytes it handed to sockets.
+   */
+  deliver(entry: OverlayEntry): number {
+    const key = channelKey(entry.pluginId, entry.channel);
+    const channel = this.channels.get(key);
+    if (!channel || this.closed) return 0;
+    const frame = channel.append(entry);
+    let sent = 0;
+    for (const client of this.subscribers.get(key) ?? []) {
+      if (!client.waiting) {
+        if (client.connection.send(frame.text, frame.bytes)) sent += frame.bytes;
+        continue;
+      }
+      // Waiting frames count against the same limit as the socket's backlog.
+      if (client.connection.overflows(frame.bytes, client.queuedBytes)) {
+        client.connection.closeTooSlow();
+        continue;
+      }
+      client.queue.push(frame);
+      client.queuedBytes += frame.bytes;
+    }
+    return sent;
+  }
+
+  /** The channel's newest sequence number, or undefined for a channel no widget shows. */
+  sequence(key: string): number | undefined {
+    return this.channels.get(key)?.seq;
+  }
+
+  /** Connected sockets per widget. */
+  get connectedClients(): Record<OverlayWidget, number> {
+    return Object.fromEntries(OVERLAY_WIDGETS.map((widget) => [widget, this.widgets.get(widget)?.size ?? 0])) as Record<OverlayWidget, number>;
+  }
+
+  /** Frames written to overlay sockets (hello, catch-up, reset, live, ping). */
+  get framesSent(): number {
+    return this.stats.framesSent;
+  }
+
+  /** Overlay sockets closed with 4008 because they could not keep up. */
+  get slowClientsClosed(): number {
+    return this.stats.slowClientsClosed;
+  }
+
+  /** Entries read from the `overlay` stream. */
+  get entriesReceived(): number {
+    return this.received;
+  }
+
+  /** Entries of the `overlay` stream that were not overlay messages, or claimed the host's own channels. */
+  get entriesRejected(): number {
+    return this.rejected;
+  }
+
+  /** Takes one entry of the `overlay` stream; answers the bytes handed to sockets. */
+  private receive(payload: unknown): number {
+    this.received += 1;
+    if (!isOverlayEntry(payload) || payload.pluginId === HOST_PUBLISHER) {
+      this.rejected += 1;
+      this.options.log.warn({ entry: describeEntry(payload) }, 'overlay hub: an overlay stream entry was ignored');
+      return 0;
+    }
+    try {
+      return this.deliver(payload);
+    } catch (error) {
+      // Acknowledged anyway: redelivering the batch would send its earlier frames twice.
+      this.options.log.error({ err: errorSummary(error), channel: channelKey(payload.pluginId, payload.channel) }, 'overlay hub: a frame could not be sent');
+      return 0;
+    }
+  }
+
+  /** Only the first valid `resume` of a socket means anything; everything else is ignored. */
+  private onClientText(client: OverlayClient, text: string): void {
+    if (!client.waiting) return;
+    let frame: unknown;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (isResumeFrame(frame)) this.resume(client, frame);
+  }
+
+  /** Catch-up or reset for each of the client's channels, then the frames queued meanwhile. */
+  private resume(client: OverlayClient, frame: ResumeFrame | undefined): void {
+    if (!client.waiting) return;
+    client.waiting = false;
+    clearTimeout(client.resumeTimer);
+    const sameEpoch = frame !== undefined && frame.epoch === this.epoch;
+    for (const [key, snapshot] of client.snapshots) {
+      const channel = this.channels.get(key) as OverlayChannel;
+      const last = sameEpoch && Object.hasOwn(frame.last, key) ? frame.last[key] : undefined;
+      const missed = last === undefined ? undefined : channel.replay(last, snapshot);
+      const bytes = missed?.reduce((sum, missedFrame) => sum + missedFrame.bytes, 0) ?? 0;
+      // A catch-up that would not fit the send limit is "too far behind" as well.
+      if (missed && bytes + client.queuedBytes <= client.connection.headroom) {
+        for (const missedFrame of missed) if (!client.connection.send(missedFrame.text, missedFrame.bytes)) return;
+      } else {
+        const reset: ResetFrame = { type: 'reset', channel: key, seq: snapshot.seq, state: snapshot.state?.data ?? null };
+        if (!client.connection.send(JSON.stringify(reset))) return;
+      }
+    }
+    const queue = client.queue;
+    [client.queue, client.queuedBytes] = [[], 0];
+    client.snapshots.clear();
+    for (const queued of queue) if (!client.connection.send(queued.text, queued.bytes)) return;
+  }
+
+  private forget(client: OverlayClient): void {
+    clearTimeout(client.resumeTimer);
+    this.widgets.get(client.widget)?.delete(client);
+    for (const key of WIDGET_CHANNELS[client.widget]) this.subscribers.get(key)?.delete(client);
+    [client.queue, client.queuedBytes] = [[], 0];
+  }
+
+  private heartbeat(): void {
+    for (const clients of this.widgets.values()) for (const client of clients) client.connection.heartbeat();
+  }
+}
+
+/** A short, safe description of an entry for a log line. */
+function describeEntry(payload: unknown): unknown {
+  if (typeof payload !== 'object' || payload === null) return typeof payload;
+  const { pluginId, channel, kind } = payload as Record<string, unknown>;
+  return { pluginId, channel, kind };
+}

@@ -1,0 +1,161 @@
+/**
+ * The admin live feed: every event of the `events` stream, as it happens, to the settings
+ * page's sockets. The same reading tallies the `host/counters` overlay channel.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { WebSocket } from 'ws';
+import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
+import type { Consumer, EventBus } from '../bus/types.ts';
+import { errorSummary } from '../error-summary.ts';
+import type { Logger } from '../log.ts';
+import { ClientSocket, type SocketStats } from './client-socket.ts';
+import { StreamCounters, type StreamCountersState } from './counters.ts';
+import { SOCKET_YIELD_BYTES, type OverlayHub, type SocketOwner } from './hub.ts';
+import { CLOSE_GOING_AWAY, COUNTERS_CHANNEL_NAME, HOST_PUBLISHER, PROTOCOL_DEFAULTS, type EventFrame } from './protocol.ts';
+
+/** The feed's consumer group on `events` is this plus the consumer name: one group per feed. */
+export const LIVE_FEED_GROUP_PREFIX = 'live-feed:';
+
+export interface LiveFeedOptions {
+  bus: EventBus;
+  log: Logger;
+  /** This process's consumer name, unique per process and start (the pipeline's `consumerName()`). */
+  consumer: string;
+  /** Where the `host/counters` state goes; without a hub the counters are only kept. */
+  hub?: OverlayHub;
+  /** Backlog in bytes past which a socket is closed as too slow. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** JSON ping (and WebSocket ping) interval. Default 15 s. */
+  pingIntervalMs?: number;
+  /** How long a socket closed as too slow may take to go before it is dropped. Default 5 s. */
+  slowCloseGraceMs?: number;
+  /** Shortest time between two `host/counters` state frames. Default 250 ms. */
+  countersIntervalMs?: number;
+  /** How long one bus read waits. Default 1000 ms. */
+  blockMs?: number;
+}
+
+export class LiveFeed {
+  private readonly sockets = new Set<ClientSocket>();
+  private readonly stats: SocketStats = { framesSent: 0, slowClientsClosed: 0 };
+  private readonly counters: StreamCounters;
+  private received = 0;
+  private consumer: Consumer | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: LiveFeedOptions) {
+    this.counters = new StreamCounters({
+      intervalMs: options.countersIntervalMs ?? PROTOCOL_DEFAULTS.countersIntervalMs,
+      publish: (state) =>
+        options.hub?.deliver({ pluginId: HOST_PUBLISHER, channel: COUNTERS_CHANNEL_NAME, kind: 'state', data: state, at: new Date().toISOString() }),
+    });
+  }
+
+  /**
+   * Starts reading `events`; resolves once the feed's group exists. Like the overlay hub, every
+   * feed has a group of its own, from the stream's end (every host shows every event live), and
+   * that group stays behind on Redis after the host is gone.
+   */
+  async start(): Promise<void> {
+    if (this.closed) throw new Error('the live feed is closed');
+    if (!this.consumer) {
+      this.consumer = this.options.bus.consume<unknown>({
+        stream: 'events',
+        group: `${LIVE_FEED_GROUP_PREFIX}${this.options.consumer}`,
+        consumer: this.options.consumer,
+        stage: 'live-feed',
+        startAt: 'end',
+        batchSize: 500,
+        blockMs: this.options.blockMs,
+        handler: async (entries) => this.receive(entries.map((entry) => entry.payload)),
+        onError: (error) => this.options.log.error({ err: errorSummary(error) }, 'live feed: reading the events stream failed'),
+      });
+      this.pingTimer = setInterval(() => {
+        for (const socket of this.sockets) socket.heartbeat();
+      }, this.options.pingIntervalMs ?? PROTOCOL_DEFAULTS.pingIntervalMs);
+      this.pingTimer.unref();
+      // Counters widgets get the empty state rather than nothing until the first event.
+      this.counters.flush();
+    }
+    await this.consumer.ready();
+  }
+
+  /** Stops reading and closes every socket with 1001. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    this.counters.close();
+    for (const socket of this.sockets) socket.close(CLOSE_GOING_AWAY, 'host shutting down');
+    await this.consumer?.stop();
+  }
+
+  /** Takes over an admin's upgraded socket; it only listens (anything it sends is ignored). */
+  attach(socket: WebSocket, owner?: SocketOwner): void {
+    if (this.closed) {
+      socket.close(CLOSE_GOING_AWAY, 'host shutting down');
+      return;
+    }
+    const connection: ClientSocket = new ClientSocket(socket, {
+      maxBufferedBytes: this.options.maxBufferedBytes ?? PROTOCOL_DEFAULTS.maxBufferedBytes,
+      slowCloseGraceMs: this.options.slowCloseGraceMs ?? PROTOCOL_DEFAULTS.slowCloseGraceMs,
+      stats: this.stats,
+      onGone: () => this.sockets.delete(connection),
+    });
+    this.sockets.add(connection);
+    this.options.log.debug({ tokenId: owner?.tokenId }, 'live feed socket opened');
+  }
+
+  /** The `host/counters` state as tallied so far. */
+  get countersState(): Readonly<StreamCountersState> {
+    return this.counters.state;
+  }
+
+  /** Connected live-feed sockets. */
+  get connectedClients(): number {
+    return this.sockets.size;
+  }
+
+  /** Frames written to live-feed sockets (events and pings). */
+  get framesSent(): number {
+    return this.stats.framesSent;
+  }
+
+  /** Live-feed sockets closed with 4008 because they could not keep up. */
+  get slowClientsClosed(): number {
+    return this.stats.slowClientsClosed;
+  }
+
+  /** Entries read from the `events` stream. */
+  get eventsReceived(): number {
+    return this.received;
+  }
+
+  private async receive(payloads: unknown[]): Promise<void> {
+    this.received += payloads.length;
+    const events: UnifiedEvent[] = [];
+    for (const payload of payloads) {
+      // Forged entries are the storage writer's to dead-letter; admins and counters never see them.
+      const checked = validateUnifiedEvent(payload);
+      if (checked.ok) events.push(checked.value);
+    }
+    try {
+      this.counters.observe(events);
+    } catch (error) {
+      this.options.log.error({ err: errorSummary(error) }, 'live feed: the stream counters failed');
+    }
+    let sent = 0;
+    for (const event of events) {
+      if (this.sockets.size === 0) return;
+      const text = JSON.stringify({ type: 'event', event } satisfies EventFrame);
+      const bytes = Buffer.byteLength(text);
+      for (const socket of this.sockets) if (socket.send(text, bytes)) sent += bytes;
+      // As in the hub: a burst must not pile up in the sockets' buffers and read as slow clients.
+      if (sent >= SOCKET_YIELD_BYTES) {
+        sent = 0;
+        await nextTurn();
+      }
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OverlayHub } from './hub.ts';
+import { LiveFeed } from './live-feed.ts';
+import { BUS_KINDS, TestSocket, openTestBus, refusal, silentLog, startServer, waitFor, type TestBus, type TestServer } from './test-harness.ts';
+
+for (const kind of BUS_KINDS) {
+  describe(`overlay socket handshakes on the ${kind} bus`, () => {
+    let testBus: TestBus;
+    let hub: OverlayHub;
+    let feed: LiveFeed;
+    let server: TestServer;
+
+    beforeAll(async () => {
+      testBus = await openTestBus(kind);
+      const consumer = `test-routes-${process.pid}`;
+      hub = new OverlayHub({ bus: testBus.bus, log: silentLog, consumer, blockMs: 50 });
+      feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer, hub, blockMs: 50 });
+      await Promise.all([hub.start(), feed.start()]);
+      server = await startServer(hub, feed);
+    });
+
+    afterAll(async () => {
+      await Promise.all([feed?.close(), hub?.close()]);
+      await server?.close();
+      await testBus?.dispose();
+    });
+
+    it('refuses an overlay socket without a principal (401), for an unknown widget (404), and with another widget’s token (403)', async () => {
+      expect(await refusal(`${server.url}/ws/overlay/alerts`)).toEqual({ status: 401, body: { code: 'AUTH_REQUIRED', message: expect.any(String) } });
+      expect(await refusal(`${server.url}/ws/overlay/alerts?token=wrong`)).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
+      expect(await refusal(`${server.url}/ws/overlay/ticker?token=admin`)).toEqual({ status: 404, body: { code: 'OVERLAY_UNKNOWN_WIDGET', message: expect.stringContaining('ticker') } });
+      expect(await refusal(`${server.url}/ws/overlay/alerts?token=overlay-chat`)).toMatchObject({ status: 403, body: { code: 'AUTH_FORBIDDEN' } });
+      expect(await refusal(`${server.url}/ws/overlay/alerts?token=overlay-`)).toMatchObject({ status: 403, body: { code: 'AUTH_FORBIDDEN' } });
+      expect(hub.connectedClients.alerts).toBe(0);
+    });
+
+    it('refuses the live feed without a principal (401) and to overlay tokens (403)', async () => {
+      expect(await refusal(`${server.url}/ws/live`)).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
+      expect(await refusal(`${server.url}/ws/live?token=overlay-alerts`)).toEqual({ status: 403, body: { code: 'AUTH_FORBIDDEN', message: expect.any(String) } });
+      expect(feed.connectedClients).toBe(0);
+    });
+
+    it('opens overlay sockets to the widget’s own token and to admin and API principals, and the live feed to admin and API principals', async () => {
+      const sockets = await Promise.all([
+        TestSocket.open(`${server.url}/ws/overlay/goals?token=overlay-goals`),
+        TestSocket.open(`${server.url}/ws/overlay/goals?token=admin`),
+        TestSocket.open(`${server.url}/ws/overlay/counters?token=api`),
+        TestSocket.open(`${server.url}/ws/live?token=admin`),
+        TestSocket.open(`${server.url}/ws/live?token=api`),
+      ]);
+      await waitFor(() => hub.connectedClients.goals === 2 && hub.connectedClients.counters === 1 && feed.connectedClients === 2, 'every socket to be attached');
+      await sockets[0]!.waitFor((s) => s.frames.length >= 1, 'the hello');
+      expect(sockets[0]!.frames[0]).toEqual({ type: 'hello', epoch: hub.epoch, widget: 'goals', channels: ['goals/goals'] });
+      await Promise.all(sockets.map((socket) => socket.close()));
+    });
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * The API app on a real back-end for route tests (`app.inject()`, no port): pipeline stages and
+ * the plugin host (first-party plugins) running, an admin token issued.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/app.ts';
+import { AccessTokens, LoginLimiter } from '../api/auth.ts';
+import { HostMetrics } from '../api/metrics.ts';
+import { loadConfig } from '../config.ts';
+import { IngestBoard } from '../ingest/status.ts';
+import { createLogger } from '../log.ts';
+import { Pipeline } from '../pipeline/pipeline.ts';
+import { FIRST_PARTY_PLUGINS_DIR } from '../plugins/discovery.ts';
+import { PluginHost } from '../plugins/plugin-host.ts';
+import { createTestBackend, type BackendKind } from './backends.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  adminToken: string;
+  admin: { authorization: string };
+  pipeline: Pipeline;
+  plugins: PluginHost;
+  ingest: IngestBoard;
+  tokens: AccessTokens;
+  metrics: HostMetrics;
+  close(): Promise<void>;
+}
+
+export async function openTestApp(kind: BackendKind, options: { overlaysDir?: string; loginLimiter?: LoginLimiter } = {}): Promise<TestApp> {
+  const backend = await createTestBackend(kind);
+  const config = loadConfig(backend.env);
+  const log = createLogger({ level: 'silent', destination: process.stderr });
+  const pipeline = await Pipeline.open(config, log);
+  pipeline.startStages();
+  const metrics = new HostMetrics(pipeline.bus);
+  const plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [FIRST_PARTY_PLUGINS_DIR], observer: metrics.pluginObserver() });
+  await plugins.start(pipeline.consumer, { blockMs: 50 });
+  const ingest = new IngestBoard();
+  const tokens = new AccessTokens(pipeline.store);
+  const adminToken = (await tokens.issueFirstAdminToken())!;
+  const app = await buildApp({
+    store: pipeline.store,
+    bus: pipeline.bus,
+    log,
+    tokens,
+    metrics,
+    ingest,
+    plugins,
+    overlaysDir: options.overlaysDir,
+    loginLimiter: options.loginLimiter,
+  });
+  return {
+    app,
+    adminToken,
+    admin: { authorization: `Bearer ${adminToken}` },
+    pipeline,
+    plugins,
+    ingest,
+    tokens,
+    metrics,
+    async close() {
+      await app.close();
+      await plugins.close();
+      await pipeline.close();
+      await backend.dispose();
+    },
+  };
+}

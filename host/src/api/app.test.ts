@@ -329,3 +329,18 @@ describe('a failing component', () => {
     await broken.plugins.close();
   });
 });
+
+describe('a lost admin token', () => {
+  it('is replaced by a new one: the old token and every settings session stop working', async () => {
+    const login = await host.app.inject({ method: 'POST', url: '/api/auth/login', payload: { token: host.adminToken }, remoteAddress: '10.1.1.1' });
+    const session = login.cookies.find((entry) => entry.name === 'ttlp_session')!.value;
+    const fresh = await host.tokens.resetAdminToken();
+    expect(fresh).toMatch(/^ttlp_admin_/);
+    expect((await host.app.inject({ method: 'GET', url: '/api/plugins', headers: host.admin })).statusCode).toBe(401);
+    expect((await host.app.inject({ method: 'GET', url: '/api/plugins', cookies: { ttlp_session: session } })).statusCode).toBe(401);
+    expect((await host.app.inject({ method: 'GET', url: '/api/plugins', headers: { authorization: `Bearer ${fresh}` } })).statusCode).toBe(200);
+    // Overlay URLs keep working: OBS scenes are not broken by a new admin token.
+    const { token } = await host.tokens.overlayToken('alerts');
+    expect((await host.tokens.authenticate({ headers: {}, query: { token } } as never))?.kind).toBe('overlay');
+  });
+});

@@ -367,6 +367,18 @@ describe.each([memoryHarness, redisHarness])('$kind bus', (harness) => {
     expect(started).toEqual(ids);
   });
 
+  it('deletes a consumer group', async () => {
+    const bus = open();
+    const [id] = (await bus.publishMany('events', numbered(0, 1))) as [string];
+    const consumer = bus.consume(consumerOptions({ handler: async () => undefined }));
+    await waitFor(() => bus.processed('events', 'store', id), 'the entry to be acked');
+    await consumer.stop();
+    await bus.deleteGroup('events', 'store');
+    expect(await bus.processed('events', 'store', id)).toBe(false);
+    await bus.deleteGroup('events', 'store');
+    await bus.deleteGroup('dlq', 'never-made');
+  });
+
   it('stops after the handler in flight finished, and reads nothing more', async () => {
     const bus = open();
     const release = gate();

@@ -243,6 +243,10 @@ export class MemoryBus implements EventBus {
     return oldestPending.done || comparePositions(oldestPending.value.position, target) > 0;
   }
 
+  async deleteGroup(stream: StreamName, group: string): Promise<void> {
+    this.streams.get(stream)?.groups.delete(group);
+  }
+
   async lastId(stream: StreamName): Promise<string | undefined> {
     const last = this.streams.get(stream)?.last;
     return last && formatStreamId(last) !== STREAM_START ? formatStreamId(last) : undefined;

@@ -220,6 +220,15 @@ export class RedisBus implements EventBus {
     return pending.length === 0;
   }
 
+  async deleteGroup(stream: StreamName, group: string): Promise<void> {
+    try {
+      await this.client.xgroup('DESTROY', this.key(stream), group);
+    } catch (error) {
+      // A stream that does not exist has no groups.
+      if (!isMissingKey(error) && !/requires the key to exist/i.test(messageOf(error))) throw error;
+    }
+  }
+
   async lastId(stream: StreamName): Promise<string | undefined> {
     try {
       const last = String(fieldsOf(await this.client.xinfo('STREAM', this.key(stream)))['last-generated-id']);

@@ -87,6 +87,8 @@ export interface EventBus {
   processed(stream: StreamName, group: string, id: string): Promise<boolean>;
   /** Id of the newest entry ever added to the stream, or undefined for an empty one. */
   lastId(stream: StreamName): Promise<string | undefined>;
+  /** Removes a consumer group (one that was only this process's, when it stops); nothing when missing. */
+  deleteGroup(stream: StreamName, group: string): Promise<void>;
   /** Entries in id order from `start` (inclusive, default the beginning): for inspection and tests. */
   range<T = unknown>(stream: StreamName, options?: { start?: string; count?: number }): Promise<Array<{ id: string; payload: T }>>;
   /** Entries currently in the stream. */

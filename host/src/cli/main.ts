@@ -143,6 +143,18 @@ function buildProgram(run: (code: number) => void): Command {
       run(report.ok ? 0 : EXIT_FAILURE);
     });
 
+  withBackendOptions(
+    program
+      .command('admin-token')
+      .description('replace the admin token (the old one and every settings-page session stop working); prints the new one')
+      .option('--reset', 'make the new token (required: the old one cannot be shown again)'),
+  ).action(async (options) => {
+    loadDotEnv();
+    const { runAdminTokenReset } = await import('./admin-token-command.ts');
+    process.stdout.write(`${await runAdminTokenReset(options, process.env)}\n`);
+    run(0);
+  });
+
   program
     .command('normalize')
     .description('read capture v1 or raw.v1 NDJSON on stdin, write one UnifiedEvent JSON per line on stdout')

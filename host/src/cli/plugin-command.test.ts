@@ -13,7 +13,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'ttlp-data-'));
 // Inside the repository, so the scaffold resolves @ttlp/sdk and vitest the way a plugin in ./data/plugins does.
 mkdirSync(path.join(repoRoot, 'data'), { recursive: true });
 const pluginsDir = mkdtempSync(path.join(repoRoot, 'data', 'plugins-test-'));
-const env = { DATA_DIR: dataDir, PLUGINS_DIR: pluginsDir, LOG_FORMAT: 'json', LOG_LEVEL: 'info', NO_COLOR: '1', FORCE_COLOR: '0' };
+const env = { DATA_DIR: dataDir, PLUGINS_DIR: pluginsDir, LOG_FORMAT: 'json', LOG_LEVEL: 'info', NO_COLOR: '1', FORCE_COLOR: '0', PORT: '0' };
 
 afterAll(() => {
   for (const dir of [cwd, dataDir, pluginsDir]) rmSync(dir, { recursive: true, force: true });

@@ -101,18 +101,22 @@ export class OverlayHub {
     }
   }
 
+  private get group(): string {
+    return `${OVERLAY_HUB_GROUP_PREFIX}${this.options.consumer}`;
+  }
+
   /**
    * Starts reading `overlay`; resolves once the hub's group exists. Every hub has a group of its
    * own (fan-out: every host must send every frame to its own sockets), created at the stream's
-   * end because overlay frames are live. The cost on Redis: a group per host start stays behind
-   * after the host is gone (the bus has no call to destroy one), a few hundred bytes each.
+   * end because overlay frames are live. `close()` deletes it; a host that crashed leaves its
+   * group behind on Redis, a few hundred bytes.
    */
   async start(): Promise<void> {
     if (this.closed) throw new Error('the overlay hub is closed');
     if (!this.consumer) {
       this.consumer = this.options.bus.consume<unknown>({
         stream: 'overlay',
-        group: `${OVERLAY_HUB_GROUP_PREFIX}${this.options.consumer}`,
+        group: this.group,
         consumer: this.options.consumer,
         stage: 'overlay-hub',
         startAt: 'end',
@@ -145,6 +149,8 @@ export class OverlayHub {
     for (const clients of this.widgets.values())
       for (const client of clients) client.connection.close(CLOSE_GOING_AWAY, 'host shutting down');
     await this.consumer?.stop();
+    // The group was this hub's alone; a host that crashed leaves its group behind (it costs little).
+    await this.options.bus.deleteGroup('overlay', this.group).catch((error: unknown) => this.options.log.warn({ err: String(error) }, 'overlay hub group not deleted'));
   }
 
   /** Takes over a widget's upgraded socket: hello now, then catch-up or reset once it resumes. */

@@ -52,17 +52,21 @@ export class LiveFeed {
     });
   }
 
+  private get group(): string {
+    return `${LIVE_FEED_GROUP_PREFIX}${this.options.consumer}`;
+  }
+
   /**
    * Starts reading `events`; resolves once the feed's group exists. Like the overlay hub, every
-   * feed has a group of its own, from the stream's end (every host shows every event live), and
-   * that group stays behind on Redis after the host is gone.
+   * feed has a group of its own, from the stream's end (every host shows every event live);
+   * `close()` deletes it.
    */
   async start(): Promise<void> {
     if (this.closed) throw new Error('the live feed is closed');
     if (!this.consumer) {
       this.consumer = this.options.bus.consume<unknown>({
         stream: 'events',
-        group: `${LIVE_FEED_GROUP_PREFIX}${this.options.consumer}`,
+        group: this.group,
         consumer: this.options.consumer,
         stage: 'live-feed',
         startAt: 'end',
@@ -89,6 +93,8 @@ export class LiveFeed {
     this.counters.close();
     for (const socket of this.sockets) socket.close(CLOSE_GOING_AWAY, 'host shutting down');
     await this.consumer?.stop();
+    // The group was this feed's alone; a host that crashed leaves its group behind (it costs little).
+    await this.options.bus.deleteGroup('events', this.group).catch((error: unknown) => this.options.log.warn({ err: String(error) }, 'live feed group not deleted'));
   }
 
   /** Takes over an admin's upgraded socket; it only listens (anything it sends is ignored). */

@@ -119,7 +119,7 @@ describe('pipeline failures on PostgreSQL + Redis', () => {
     const pipeline = await Pipeline.open(loadConfig(backend.env), createLogger({ level: 'silent' }));
     const hosts: ChildProcess[] = [];
     const startHost = () => {
-      const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start', '--no-ingest'], { env: { ...process.env, ...backend.env }, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start', '--no-ingest', '--port', '0'], { env: { ...process.env, ...backend.env }, stdio: 'ignore' });
       hosts.push(child);
       return child;
     };

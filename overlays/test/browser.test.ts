@@ -1,0 +1,206 @@
+/**
+ * The settings page and the overlays in a real browser (Debian's chromium through
+ * playwright-core), against `ttlp start` as a user runs it: log in, enable a plugin with its
+ * permissions, send test events, watch the overlays — across a host restart.
+ * With TTLP_SCREENSHOTS=<dir> the screenshots used in the README are written there.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, HostProcess, repoRoot, type Banner } from './host-process.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = process.env.TTLP_SCREENSHOTS ? path.resolve(repoRoot, process.env.TTLP_SCREENSHOTS) : undefined;
+
+let browser: Browser;
+let host: HostProcess;
+let banner: Banner;
+let adminToken: string;
+let dataDir: string;
+let port: number;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  await build({ root: path.join(repoRoot, 'overlays'), logLevel: 'warn' });
+  dataDir = mkdtempSync(path.join(tmpdir(), 'ttlp-browser-'));
+  port = await freePort();
+  host = new HostProcess({ port, dataDir });
+  banner = await host.start();
+  adminToken = banner.adminToken!;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const api = async (method: string, route: string, body?: unknown, token = adminToken) => {
+  const response = await fetch(`${banner.settingsUrl.replace(/\/$/, '')}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> | null };
+};
+
+/** An overlay page at 1920×1080 that records every overlay frame it receives, across reconnects. */
+async function openOverlay(widget: string): Promise<{ page: Page; frames: Array<Record<string, unknown>> }> {
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  const frames: Array<Record<string, unknown>> = [];
+  page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(JSON.parse(String(frame.payload)) as Record<string, unknown>)));
+  await page.goto(banner.overlays[widget]!);
+  await expect.poll(() => frames.some((frame) => frame.type === 'hello'), { timeout: 15_000 }).toBe(true);
+  return { page, frames };
+}
+
+const giftFrames = (frames: Array<Record<string, unknown>>, giftName: string) =>
+  frames.filter((frame) => frame.type === 'message' && (frame.data as { giftName?: string }).giftName === giftName);
+
+/** Alpha of the screenshot's pixels at the given points, read back in the browser (a canvas decodes the PNG). */
+async function alphaAt(page: Page, png: Buffer, points: Array<[number, number]>): Promise<number[]> {
+  const script = `(async () => {
+    const image = new Image();
+    image.src = 'data:image/png;base64,${png.toString('base64')}';
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d');
+    context.drawImage(image, 0, 0);
+    return ${JSON.stringify(points)}.map(([x, y]) => context.getImageData(x, y, 1, 1).data[3]);
+  })()`;
+  return page.evaluate(script) as Promise<number[]>;
+}
+
+/** Writes a screenshot for the README (when asked to): an overlay cut to its widget, with some margin. */
+async function screenshot(page: Page, name: string, widget?: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const box = widget ? await page.getByTestId(widget).boundingBox() : null;
+  const margin = 24;
+  const clip = box
+    ? { x: Math.max(0, box.x - margin), y: Math.max(0, box.y - margin), width: box.width + 2 * margin, height: box.height + 2 * margin }
+    : undefined;
+  await page.screenshot({ path: path.join(SCREENSHOTS, name), omitBackground: true, clip });
+}
+
+describe('the settings page and overlays in a browser', () => {
+  let settings: Page;
+  let alerts: { page: Page; frames: Array<Record<string, unknown>> };
+
+  it('logs in with the admin token and enables the alerts plugin, granting its permissions', async () => {
+    settings = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    await settings.goto(banner.settingsUrl);
+    await settings.getByTestId('login-token').fill('not the token');
+    await settings.getByTestId('login-submit').click();
+    await expect.poll(() => settings.getByTestId('login-error').textContent()).toMatch(/invalid/i);
+    await settings.getByTestId('login-token').fill(adminToken);
+    await settings.getByTestId('login-submit').click();
+    await settings.getByTestId('plugin-toggle-alerts').click();
+    const dialog = settings.getByTestId('permission-dialog');
+    await expect.poll(() => dialog.textContent()).toContain('GIFT');
+    await settings.getByTestId('grant-enable').click();
+    await expect.poll(() => settings.getByTestId('plugin-state-alerts').textContent(), { timeout: 15_000 }).toBe('running');
+    const plugin = await api('GET', '/api/plugins/alerts');
+    expect(plugin.body).toMatchObject({ enabled: true, running: true });
+    expect(plugin.body!.grantedPermissions).toEqual(expect.arrayContaining(['events:GIFT', 'overlay:alerts']));
+  });
+
+  it('shows a test gift on the alerts overlay: opaque where the alert is, transparent elsewhere', async () => {
+    alerts = await openOverlay('alerts');
+    await settings.getByTestId('test-gift-name').fill('Rose');
+    await settings.getByTestId('test-event-GIFT').click();
+    const alert = alerts.page.getByTestId('alert');
+    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain('Rose');
+    const box = (await alert.boundingBox())!;
+    const png = await alerts.page.screenshot({ omitBackground: true });
+    const inside: Array<[number, number]> = [
+      [Math.round(box.x + box.width / 2), Math.round(box.y + box.height / 2)],
+      [Math.round(box.x + 8), Math.round(box.y + box.height / 2)],
+    ];
+    const outside: Array<[number, number]> = [
+      [5, 5],
+      [1915, 1075],
+      [960, 1070],
+      [box.x > 400 ? 100 : 1800, 540],
+    ];
+    expect(await alphaAt(alerts.page, png, inside)).toEqual([255, 255]);
+    expect(await alphaAt(alerts.page, png, outside)).toEqual([0, 0, 0, 0]);
+    await screenshot(alerts.page, 'overlay-alerts.png', 'alert');
+    expect(giftFrames(alerts.frames, 'Rose')).toHaveLength(1);
+  });
+
+  it('after a host restart, with the overlay page left open, shows the next gift exactly once', async () => {
+    expect(await host.stop()).toBe(0);
+    banner = { ...(await host.start()), adminToken };
+    // The page reconnects by itself (new epoch) and is then sent the next gift.
+    await expect.poll(() => alerts.frames.filter((frame) => frame.type === 'hello').length, { timeout: 30_000 }).toBe(2);
+    const sent = await api('POST', '/api/events/test', { eventType: 'GIFT', payload: { giftName: 'Lion', giftCount: 1, coins: 29999 } });
+    expect(sent.status).toBe(202);
+    await expect.poll(() => alerts.page.getByTestId('alert').textContent(), { timeout: 15_000 }).toContain('Lion');
+    await alerts.page.waitForTimeout(1500);
+    expect(giftFrames(alerts.frames, 'Lion')).toHaveLength(1);
+    // Nothing from before the restart was replayed.
+    expect(giftFrames(alerts.frames, 'Rose')).toHaveLength(1);
+  });
+
+  it('refuses an overlay token on admin routes', async () => {
+    const overlayToken = new URL(banner.overlays.alerts!).searchParams.get('token')!;
+    const refused = await api('GET', '/api/plugins', undefined, overlayToken);
+    expect(refused).toMatchObject({ status: 403, body: { code: 'AUTH_FORBIDDEN' } });
+    const anonymous = await fetch(`${banner.settingsUrl}api/plugins`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('shows chat text as text, never as HTML', async () => {
+    const { body } = await api('GET', '/api/plugins/chat');
+    expect((await api('POST', '/api/plugins/chat/enable', { grant: body!.requestedPermissions })).status).toBe(200);
+    const chat = await openOverlay('chat');
+    const dialogs: string[] = [];
+    chat.page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const hostile = '<img src=x onerror=alert(1)>';
+    expect((await api('POST', '/api/events/test', { eventType: 'CHAT', payload: { message: hostile } })).status).toBe(202);
+    await expect.poll(() => chat.page.getByTestId('chat').textContent(), { timeout: 15_000 }).toContain(hostile);
+    expect(await chat.page.locator('[data-testid="chat"] img[src="x"]').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await screenshot(chat.page, 'overlay-chat.png', 'chat');
+  });
+
+  it('shows goals, leaderboard and counters (screenshots for the README)', async () => {
+    for (const id of ['goals', 'leaderboard']) {
+      const { body } = await api('GET', `/api/plugins/${id}`);
+      expect((await api('POST', `/api/plugins/${id}/enable`, { grant: body!.requestedPermissions })).status).toBe(200);
+    }
+    const pages = { goals: await openOverlay('goals'), leaderboard: await openOverlay('leaderboard'), counters: await openOverlay('counters') };
+    for (const [eventType, payload] of [
+      ['LIKE', { likeCount: 250, totalLikeCount: 4200 }],
+      ['FOLLOW', {}],
+      ['GIFT', { giftName: 'Galaxy', giftCount: 1, coins: 1000 }],
+      ['JOIN', { viewerCount: 321 }],
+    ] as const) {
+      expect((await api('POST', '/api/events/test', { eventType, payload })).status).toBe(202);
+    }
+    await expect.poll(() => pages.leaderboard.page.getByTestId('leaderboard').textContent(), { timeout: 15_000 }).toContain('Test Viewer');
+    await expect.poll(() => pages.counters.page.getByTestId('counters').textContent(), { timeout: 15_000 }).toContain('4');
+    await expect.poll(() => pages.goals.page.getByTestId('goals').textContent(), { timeout: 15_000 }).toMatch(/\d/);
+    for (const [widget, { page }] of Object.entries(pages)) await screenshot(page, `overlay-${widget}.png`, widget);
+    await settings.reload();
+    await expect.poll(() => settings.getByTestId('plugin-state-chat').textContent(), { timeout: 15_000 }).toBe('running');
+    // The live feed shows what arrives while the page is open.
+    for (const message of ['hello!', 'love this stream', '!song next']) await api('POST', '/api/events/test', { eventType: 'CHAT', payload: { message } });
+    await api('POST', '/api/events/test', { eventType: 'GIFT', payload: { giftName: 'Rose', giftCount: 5, coins: 5 } });
+    await expect.poll(() => settings.getByTestId('live-feed-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+    await screenshot(settings, 'settings.png');
+  });
+});

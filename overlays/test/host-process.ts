@@ -1,0 +1,73 @@
+/**
+ * `ttlp start` as a user runs it, for browser tests: a child process on a fixed port (so a
+ * restart keeps the URLs an open page uses), its banner read for the settings URL, the admin
+ * token and the overlay URLs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const bin = path.join(repoRoot, 'host/bin/ttlp.js');
+
+export interface Banner {
+  settingsUrl: string;
+  /** Only on the first start. */
+  adminToken?: string;
+  overlays: Record<string, string>;
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export class HostProcess {
+  private child: ChildProcess | undefined;
+  output = '';
+
+  constructor(private readonly options: { port: number; dataDir: string; env?: NodeJS.ProcessEnv }) {}
+
+  /** Starts the host without ingest (test events only) and resolves with its banner. */
+  async start(): Promise<Banner> {
+    const child = spawn(
+      process.execPath,
+      ['--no-node-snapshot', bin, 'start', '--no-ingest', '--port', String(this.options.port), '--data-dir', this.options.dataDir, '--log-format', 'json'],
+      { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'info', ...this.options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    let stderr = '';
+    child.stdout!.on('data', (chunk) => (this.output += chunk));
+    return new Promise<Banner>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the host did not start within 60 s:\n${stderr}\n${this.output}`)), 60_000);
+      child.once('exit', (code) => reject(new Error(`the host exited with ${code}:\n${stderr}\n${this.output}`)));
+      child.stderr!.on('data', (chunk) => {
+        stderr += chunk;
+        this.output += chunk;
+        if (!/counters +http\S+\n/.test(stderr)) return;
+        clearTimeout(timer);
+        const overlays: Record<string, string> = {};
+        for (const match of stderr.matchAll(/^ {4}([a-z]+) +(http\S+)$/gm)) overlays[match[1]!] = match[2]!;
+        resolve({
+          settingsUrl: /Settings page: +(http\S+)/.exec(stderr)![1]!,
+          adminToken: /Admin token: +(ttlp_admin_\S+)/.exec(stderr)?.[1],
+          overlays,
+        });
+      });
+    });
+  }
+
+  /** Ctrl+C, as a user stops it; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    return exited;
+  }
+}

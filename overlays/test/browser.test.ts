@@ -21,6 +21,18 @@ let banner: Banner;
 let adminToken: string;
 let dataDir: string;
 let port: number;
+/** Errors the pages reported (scripts, refused by the Content-Security-Policy, …). */
+const pageErrors: string[] = [];
+
+/** A page whose errors are collected. */
+async function newPage(viewport: { width: number; height: number }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(`${page.url()}: ${message.text()}`);
+  });
+  return page;
+}
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
@@ -53,7 +65,7 @@ const api = async (method: string, route: string, body?: unknown, token = adminT
 
 /** An overlay page at 1920×1080 that records every overlay frame it receives, across reconnects. */
 async function openOverlay(widget: string): Promise<{ page: Page; frames: Array<Record<string, unknown>> }> {
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  const page = await newPage({ width: 1920, height: 1080 });
   const frames: Array<Record<string, unknown>> = [];
   page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(JSON.parse(String(frame.payload)) as Record<string, unknown>)));
   await page.goto(banner.overlays[widget]!);
@@ -97,7 +109,7 @@ describe('the settings page and overlays in a browser', () => {
   let alerts: { page: Page; frames: Array<Record<string, unknown>> };
 
   it('logs in with the admin token and enables the alerts plugin, granting its permissions', async () => {
-    settings = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    settings = await newPage({ width: 1440, height: 1000 });
     await settings.goto(banner.settingsUrl);
     await settings.getByTestId('login-token').fill('not the token');
     await settings.getByTestId('login-submit').click();
@@ -197,10 +209,17 @@ describe('the settings page and overlays in a browser', () => {
     for (const [widget, { page }] of Object.entries(pages)) await screenshot(page, `overlay-${widget}.png`, widget);
     await settings.reload();
     await expect.poll(() => settings.getByTestId('plugin-state-chat').textContent(), { timeout: 15_000 }).toBe('running');
-    // The live feed shows what arrives while the page is open.
+    // The live feed shows what arrives while the page is connected.
+    await expect.poll(async () => (await settings.getByTestId('live-feed-status').textContent())?.trim(), { timeout: 15_000 }).toBe('connected');
     for (const message of ['hello!', 'love this stream', '!song next']) await api('POST', '/api/events/test', { eventType: 'CHAT', payload: { message } });
     await api('POST', '/api/events/test', { eventType: 'GIFT', payload: { giftName: 'Rose', giftCount: 5, coins: 5 } });
     await expect.poll(() => settings.getByTestId('live-feed-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
     await screenshot(settings, 'settings.png');
+  });
+
+  it('reported no page errors', () => {
+    // The failed login and the restart are expected to show up as failed requests, nothing else.
+    const unexpected = pageErrors.filter((error) => !/401 \(Unauthorized\)|ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/.test(error));
+    expect(unexpected).toEqual([]);
   });
 });

@@ -304,7 +304,11 @@ describe('errors and pages', () => {
   });
 
   it('serves the settings page, widget pages and assets; unknown widgets are 404', async () => {
-    expect((await host.app.inject({ method: 'GET', url: '/' })).body).toContain('<title>settings</title>');
+    const settings = await host.app.inject({ method: 'GET', url: '/' });
+    expect(settings.body).toContain('<title>settings</title>');
+    expect(settings.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(settings.headers['content-security-policy']).toContain("frame-ancestors 'self'");
+    expect(settings.headers['referrer-policy']).toBe('no-referrer');
     expect((await host.app.inject({ method: 'GET', url: '/overlay/alerts?token=x' })).body).toContain('<title>overlay</title>');
     expect((await host.app.inject({ method: 'GET', url: '/overlay/nope' })).json().code).toBe('OVERLAY_UNKNOWN_WIDGET');
     const asset = await host.app.inject({ method: 'GET', url: '/assets/app-1234.js' });

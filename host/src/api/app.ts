@@ -70,7 +70,9 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: CLIENT_FRAME_MAX_BYTES } });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    // Overlay URLs carry their token: no page or response may hand it on as a referrer.
+    reply.header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
     request.principal = await services.tokens.authenticate(request);
   });
   app.decorate('requireAdmin', async (request: FastifyRequest) => {

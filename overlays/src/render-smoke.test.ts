@@ -1,0 +1,90 @@
+// @vitest-environment node
+import { render } from 'svelte/server';
+import { describe, expect, it } from 'vitest';
+import alertsPackage from '../../plugins/alerts/package.json';
+import goalsPackage from '../../plugins/goals/package.json';
+import rulesPackage from '../../plugins/rules/package.json';
+import webhookPackage from '../../plugins/webhook/package.json';
+import type { PluginInfo } from './lib/api-types.ts';
+import type { OverlayConnection } from './overlay/overlay-connection.svelte.ts';
+import GoalsWidget from './overlay/widgets/GoalsWidget.svelte';
+import LeaderboardWidget from './overlay/widgets/LeaderboardWidget.svelte';
+import CountersWidget from './overlay/widgets/CountersWidget.svelte';
+import PluginCard from './settings/components/PluginCard.svelte';
+import ConfigForm from './settings/components/ConfigForm.svelte';
+import SchemaField from './settings/components/SchemaField.svelte';
+import { prepareDraft, type JsonSchema } from './lib/json-schema.ts';
+
+const XSS = '<img src=x onerror=alert(1)>';
+const connectionWith = (state: unknown) =>
+  ({ state, status: 'open', hasToken: true, widget: 'w', channel: 'c', listen: () => () => {}, open() {} }) as unknown as OverlayConnection;
+
+describe('server rendering smoke test', () => {
+  it('renders the state widgets with viewer text as text', () => {
+    const leaderboard = render(LeaderboardWidget, {
+      props: {
+        connection: connectionWith({ gifters: [{ userId: '1', uniqueId: 'a', displayName: XSS, avatarUrl: null, coins: 5 }], likers: [] }),
+        options: { max: 5, show: ['gifters', 'likers'], avatars: false, titles: true },
+      },
+    }).body;
+    expect(leaderboard).toContain('&lt;img src=x onerror=alert(1)>');
+    expect(leaderboard).not.toContain(XSS);
+    expect(leaderboard).toContain('Top gifters');
+    expect(leaderboard).not.toContain('Top likers');
+
+    const goals = render(GoalsWidget, {
+      props: {
+        connection: connectionWith({ goals: [{ id: 'likes', kind: 'likes', title: XSS, current: 412, target: 1000, percent: 41, reached: false }] }),
+        options: { ids: null },
+      },
+    }).body;
+    expect(goals).toContain('width: 41%');
+    expect(goals).not.toContain(XSS);
+
+    const counters = render(CountersWidget, {
+      props: {
+        connection: connectionWith({ sessionId: 's', likes: 1234, viewers: null, follows: 0, shares: 0, coins: 0 }),
+        options: { show: ['likes', 'viewers'], labels: true, compact: false, layout: 'row' },
+      },
+    }).body;
+    expect(counters).toContain('data-counter="likes"');
+    expect(counters).not.toContain('data-counter="viewers"');
+  });
+
+  it('renders plugin cards and config fields for every first-party schema', () => {
+    for (const pkg of [alertsPackage, goalsPackage, rulesPackage, webhookPackage]) {
+      const plugin: PluginInfo = {
+        id: pkg.ttlp.id,
+        displayName: pkg.ttlp.displayName,
+        version: pkg.ttlp.version,
+        description: XSS,
+        enabled: false,
+        state: 'stopped',
+        requestedPermissions: ['events:GIFT', 'kv'],
+        grantedPermissions: [],
+        configSchema: pkg.ttlp.config,
+        config: {},
+        overlayChannels: [],
+        faultCount: 2,
+        lastError: 'boom',
+      };
+      const card = render(PluginCard, { props: { plugin, onupdate: () => {} } }).body;
+      expect(card).toContain(`data-testid="plugin-toggle-${plugin.id}"`);
+      expect(card).toContain('receive GIFT events');
+      expect(card).not.toContain(XSS);
+      expect(render(ConfigForm, { props: { plugin, onsaved: () => {} } }).body).toContain(`config-save-${plugin.id}`);
+      const samples: Record<string, unknown> = {
+        rules: { rules: [{ id: 'r', name: 'R', events: ['GIFT'], condition: {}, actions: [{ type: 'log', level: 'info', template: XSS }] }] },
+        webhook: { url: 'https://example.com/x', events: ['GIFT'] },
+      };
+      const config = prepareDraft(pkg.ttlp.config as JsonSchema, samples[plugin.id] ?? {});
+      for (const [name, schema] of Object.entries(pkg.ttlp.config.properties)) {
+        const field = render(SchemaField, {
+          props: { schema, parent: config, key: name, pointer: `/${name}`, label: name, problems: {}, onjsonerror: () => {}, idBase: `cfg-${plugin.id}` },
+        }).body;
+        expect(field).toContain(name);
+        expect(field).not.toContain(XSS);
+      }
+    }
+  });
+});

@@ -20,7 +20,9 @@ import { enablePlugin, grantPermissions } from '../src/plugins/admin.ts';
 import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR } from '../src/plugins/discovery.ts';
 import { PluginHost, PLUGINS_GROUP } from '../src/plugins/plugin-host.ts';
 import { writeDispatchProbe } from './dispatch-probe.ts';
-import WebSocket from 'ws';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { HostMetrics } from '../src/api/metrics.ts';
 import { HostServer } from '../src/api/server.ts';
 import { IngestBoard } from '../src/ingest/status.ts';
@@ -246,8 +248,9 @@ async function pacedLatency(kind: BackendKind): Promise<{ p50: number; p99: numb
 
 /**
  * Latency from the raw publish of an event to the receipt of the overlay message it caused, on
- * `OVERLAY_CLIENTS` WebSocket clients spread over the widgets, with the first-party plugins
- * enabled, at `PACED_RATE` events/s for `OVERLAY_SECONDS`. Every client's receipt counts.
+ * `OVERLAY_CLIENTS` WebSocket clients spread over the widgets (in a process of their own, as
+ * browsers are), with the first-party plugins enabled, at `PACED_RATE` events/s for
+ * `OVERLAY_SECONDS`. Every client's receipt counts; both processes read the same clock.
  */
 async function overlayLatency(kind: BackendKind): Promise<{ p50: number; p99: number; frames: number }> {
   return withPipeline(kind, async (pipeline) => {
@@ -263,27 +266,29 @@ async function overlayLatency(kind: BackendKind): Promise<{ p50: number; p99: nu
       ingest: new IngestBoard(),
       plugins,
     });
+    const now = () => performance.timeOrigin + performance.now();
     const publishedAt = new Map<string, number>();
     const latencies: number[] = [];
-    const urls = await server.overlayUrls(OVERLAY_WIDGETS);
-    const clients = await Promise.all(
-      Array.from({ length: OVERLAY_CLIENTS }, (_, i) => {
-        const { widget, url } = urls[i % urls.length]!;
-        const token = new URL(url).searchParams.get('token')!;
-        const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/ws/overlay/${widget}?token=${encodeURIComponent(token)}`);
-        socket.on('message', (data) => {
-          const frame = JSON.parse(String(data)) as { type: string; eventId?: string };
-          if (frame.type === 'hello') socket.send(JSON.stringify({ type: 'resume', epoch: null, last: {} }));
-          const at = frame.type === 'message' && frame.eventId ? publishedAt.get(frame.eventId) : undefined;
-          if (at !== undefined) latencies.push(performance.now() - at);
-        });
-        return new Promise<WebSocket>((resolve, reject) => {
-          socket.once('open', () => resolve(socket));
-          socket.once('error', reject);
-        });
-      }),
+    const urls = (await server.overlayUrls(OVERLAY_WIDGETS)).map(
+      ({ widget, url }) => `${server.url.replace(/^http/, 'ws')}/ws/overlay/${widget}?token=${encodeURIComponent(new URL(url).searchParams.get('token')!)}`,
     );
+    const clients = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./overlay-clients.ts', import.meta.url)), ...Array.from({ length: OVERLAY_CLIENTS }, (_, i) => urls[i % urls.length]!)],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const lines = createInterface({ input: clients.stdout! });
+    const ready = new Promise<void>((resolve) => {
+      lines.on('line', (line) => {
+        if (line === 'ready') return resolve();
+        const [eventId, received] = line.split(' ');
+        const at = publishedAt.get(eventId!);
+        if (at !== undefined) latencies.push(Number(received) - at);
+      });
+    });
+    const exited = new Promise<void>((resolve) => clients.once('exit', () => resolve()));
     try {
+      await ready;
       const session = syntheticSession();
       const total = Math.round(PACED_RATE * OVERLAY_SECONDS);
       const interval = 1000 / PACED_RATE;
@@ -294,7 +299,7 @@ async function overlayLatency(kind: BackendKind): Promise<{ p50: number; p99: nu
         if (wait > 1) await delay(wait);
         const envelope = session.envelope(i);
         const msgId = (envelope.data.common as { msgId: string }).msgId;
-        publishedAt.set(computeEventId(envelope.streamId, envelope.sessionId, msgId, envelope.type), performance.now());
+        publishedAt.set(computeEventId(envelope.streamId, envelope.sessionId, msgId, envelope.type), now());
         lastId = await pipeline.bus.publish('raw', envelope);
       }
       await pipeline.waitForStored(lastId);
@@ -303,7 +308,8 @@ async function overlayLatency(kind: BackendKind): Promise<{ p50: number; p99: nu
       // The plugins' last output is written within their flush delay; the hub relays it at once.
       await delay(500);
     } finally {
-      for (const socket of clients) socket.close();
+      clients.stdin!.end();
+      await exited;
       await server.close();
       await plugins.close();
     }

@@ -9,6 +9,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY sdk/package.json sdk/
 COPY host/package.json host/
+COPY overlays/package.json overlays/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # The settings page and overlays (Svelte, built with Vite).

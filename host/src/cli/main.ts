@@ -179,7 +179,8 @@ function buildProgram(run: (code: number) => void): Command {
 
 const PLUGINS_HELP = `
 Plugins are found in the repository's plugins/ and in PLUGINS_DIR (default ./data/plugins).
-Changes apply when the host starts. With the embedded database, stop the host first.`;
+Hosts on the same PostgreSQL apply changes within 5 s. The embedded database belongs to one
+process: stop the host first, or use the settings page.`;
 
 function addPluginCommands(program: Command, run: (code: number) => void): void {
   const plugin = program.command('plugin').description('list, grant, enable, disable, configure and create plugins').addHelpText('after', PLUGINS_HELP);

@@ -1,6 +1,6 @@
 /**
  * `ttlp plugin list|grant|enable|disable|config`: plugin administration on the configured store.
- * A running host applies changes when it starts again.
+ * Running hosts on the same database apply changes within seconds (PluginHost.followStore).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

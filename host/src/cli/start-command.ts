@@ -58,6 +58,9 @@ async function banner(server: HostServer): Promise<string> {
   ].join('\n');
 }
 
+/** How soon a change to a plugin made elsewhere (another host, `ttlp plugin`) applies here. */
+const PLUGIN_CHANGES_POLL_MS = 5_000;
+
 /** How long a stopping host waits for what it received to be stored. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -95,6 +98,7 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
       observer: metrics.pluginObserver(),
     });
     await plugins.start(pipeline.consumer, { maxDeliveries: config.busMaxDeliveries, claimIdleMs: config.busClaimIdleMs });
+    plugins.followStore(PLUGIN_CHANGES_POLL_MS);
     if (flags.dev) {
       plugins.watch();
       log.info('development mode: running plugins reload when their files change');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBus } from '../bus/types.ts';
 import { OverlayHub, type OverlayHubOptions } from './hub.ts';
 import { LiveFeed } from './live-feed.ts';
+import { WIDGET_CHANNELS } from './protocol.ts';
 import {
   BUS_KINDS,
   TestSocket,
@@ -10,12 +11,19 @@ import {
   silentLog,
   startServer,
   waitFor,
+  type Frame,
   type TestBus,
   type TestServer,
 } from './test-harness.ts';
 
 const ALERTS = 'alerts/alerts';
 const GOALS = 'goals/goals';
+
+/** The frames of the alerts channel (the alerts widget also shows the rules plugin's), and the hello. */
+const ofAlerts = (frame: Frame): boolean => frame.channel === undefined || frame.channel === ALERTS;
+
+/** A socket gets one reset per channel of its widget (named in its hello). */
+const resets = (socket: TestSocket): number => (socket.frames[0]?.channels as string[] | undefined)?.length ?? 1;
 
 let consumers = 0;
 
@@ -76,7 +84,7 @@ for (const kind of BUS_KINDS) {
     it('fans every message out to every client of the widget, numbered per channel', async () => {
       const alerts = await Promise.all([open('alerts'), open('alerts'), open('alerts')]);
       const goals = await open('goals');
-      for (const socket of [...alerts, goals]) await socket.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      for (const socket of [...alerts, goals]) await socket.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       const base = hub.sequence(ALERTS)!;
       await bus.publishMany('overlay', [
         overlayMessage('alerts', 'alerts', 'message', { n: 1 }, 'e1'),
@@ -88,7 +96,7 @@ for (const kind of BUS_KINDS) {
       for (const socket of alerts) await socket.waitFor((s) => s.seqs(ALERTS).length === 3, 'three alerts');
       await goals.waitFor((s) => s.seqs(GOALS).length === 1, 'the goals state');
       for (const socket of alerts) {
-        expect(socket.frames[0]).toEqual({ type: 'hello', epoch: hub.epoch, widget: 'alerts', channels: [ALERTS] });
+        expect(socket.frames[0]).toEqual({ type: 'hello', epoch: hub.epoch, widget: 'alerts', channels: WIDGET_CHANNELS.alerts });
         expect(socket.frames[1]).toEqual({ type: 'reset', channel: ALERTS, seq: base, state: null });
         expect(socket.ofType('message')).toEqual([
           { type: 'message', channel: ALERTS, seq: base + 1, pluginId: 'alerts', data: { n: 1 }, eventId: 'e1', at: expect.any(String) },
@@ -107,14 +115,14 @@ for (const kind of BUS_KINDS) {
     it('gives a new client the last state in its reset', async () => {
       const seq = await publish(GOALS, 'state', { goals: [{ id: 'likes', progress: 1 }] }, { goals: [{ id: 'likes', progress: 2 }] });
       const goals = await open('goals');
-      await goals.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      await goals.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       expect(goals.ofType('reset')[0]).toEqual({ type: 'reset', channel: GOALS, seq, state: { goals: [{ id: 'likes', progress: 2 }] } });
       await goals.close();
     });
 
     it('resumes after a disconnect with exactly the frames missed, then live frames', async () => {
       const first = await open('alerts');
-      await first.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      await first.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       const seen = await publish(ALERTS, 'message', { n: 'a' });
       await first.waitFor((s) => s.seqs(ALERTS).includes(seen), 'the first message');
       await first.close();
@@ -127,7 +135,7 @@ for (const kind of BUS_KINDS) {
       const live = await publish(ALERTS, 'message', { n: 'd' });
       await again.waitFor((s) => s.seqs(ALERTS).includes(live), 'the live message');
       // The superseded state (v: 1) is not replayed; everything else is, once, in order.
-      expect(again.frames.map((frame) => [frame.type, frame.seq, frame.data])).toEqual([
+      expect(again.frames.filter(ofAlerts).map((frame) => [frame.type, frame.seq, frame.data])).toEqual([
         ['hello', undefined, undefined],
         ['message', seen + 1, { n: 'b' }],
         ['state', seen + 3, { v: 2 }],
@@ -160,17 +168,17 @@ for (const kind of BUS_KINDS) {
       const current = await publish(ALERTS, 'message', ...[1, 2, 3, 4, 5].map((n) => ({ n })));
       const late = await open('alerts', { epoch: hub.epoch, last: { [ALERTS]: behind - 1 } });
       const silent = await open('alerts', null);
-      await late.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
-      expect(late.frames.slice(1)).toEqual([{ type: 'reset', channel: ALERTS, seq: current, state: { v: 'kept' } }]);
-      await silent.waitFor((s) => s.ofType('reset').length === 1, 'the reset after the resume timeout', 3000);
+      await late.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
+      expect(late.frames.slice(1).filter(ofAlerts)).toEqual([{ type: 'reset', channel: ALERTS, seq: current, state: { v: 'kept' } }]);
+      await silent.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset after the resume timeout', 3000);
       expect(silent.ofType('reset')[0]).toEqual({ type: 'reset', channel: ALERTS, seq: current, state: { v: 'kept' } });
       // A resume after the timeout, and an unknown epoch, change nothing.
       silent.send({ type: 'resume', epoch: hub.epoch, last: { [ALERTS]: 0 } });
       const other = await open('alerts', { epoch: 'another-epoch', last: { [ALERTS]: current } });
-      await other.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      await other.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       const live = await publish(ALERTS, 'message', { n: 6 });
       for (const socket of [late, silent, other]) await socket.waitFor((s) => s.seqs(ALERTS).includes(live), 'the live message');
-      expect(silent.frames.map((frame) => frame.type)).toEqual(['hello', 'reset', 'message']);
+      expect(silent.frames.filter(ofAlerts).map((frame) => frame.type)).toEqual(['hello', 'reset', 'message']);
       await Promise.all([late.close(), silent.close(), other.close()]);
     });
 
@@ -182,7 +190,7 @@ for (const kind of BUS_KINDS) {
       client.send({ type: 'subscribe', channel: 'chat/chat' });
       client.ws.send(Buffer.from([1, 2, 3]), { binary: true });
       client.send({ type: 'resume', epoch: null, last: {} });
-      await client.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      await client.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       const big = await open('alerts');
       big.send('x'.repeat(20 * 1024));
       expect(await big.closed).toBe(1009);
@@ -207,7 +215,7 @@ for (const kind of BUS_KINDS) {
       const { bus } = testBus;
       const hosts = await Promise.all([startHost(bus), startHost(bus)]);
       const clients = await Promise.all(hosts.map((host) => TestSocket.overlay(host.server, 'chat')));
-      for (const client of clients) await client.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      for (const client of clients) await client.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       await bus.publishMany('overlay', [1, 2, 3].map((n) => overlayMessage('chat', 'chat', 'message', { n })));
       for (const client of clients) {
         await client.waitFor((s) => s.seqs('chat/chat').length === 3, 'three chat messages');
@@ -230,11 +238,11 @@ for (const kind of BUS_KINDS) {
       const after = await startHost(bus);
       expect(after.hub.epoch).not.toBe(epoch);
       const again = await TestSocket.overlay(after.server, 'alerts', { epoch, last: { [ALERTS]: 1 } });
-      await again.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      await again.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       await bus.publish('overlay', overlayMessage('alerts', 'alerts', 'message', { n: 'new' }));
       await bus.publish('overlay', overlayMessage('alerts', 'alerts', 'message', { n: 'marker' }));
       await again.waitFor((s) => s.seqs(ALERTS).length === 2, 'the new messages');
-      expect(again.frames.map((frame) => [frame.type, frame.seq, frame.data?.n])).toEqual([
+      expect(again.frames.filter(ofAlerts).map((frame) => [frame.type, frame.seq, frame.data?.n])).toEqual([
         ['hello', undefined, undefined],
         ['reset', 0, undefined],
         ['message', 1, 'new'],
@@ -249,7 +257,7 @@ for (const kind of BUS_KINDS) {
       const { bus } = testBus;
       const host = await startHost(bus);
       const readers = await Promise.all([TestSocket.overlay(host.server, 'alerts'), TestSocket.overlay(host.server, 'alerts')]);
-      for (const reader of readers) await reader.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      for (const reader of readers) await reader.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       const filler = 'x'.repeat(32 * 1024);
       await bus.publishMany('overlay', Array.from({ length: 200 }, (_, n) => overlayMessage('alerts', 'alerts', 'message', { n, filler })));
       for (const reader of readers) await reader.waitFor((s) => s.seqs(ALERTS).length === 200, 'the whole burst', 10_000);
@@ -263,7 +271,7 @@ for (const kind of BUS_KINDS) {
       const host = await startHost(bus, { pingIntervalMs: 100 });
       const alive = await TestSocket.overlay(host.server, 'leaderboard');
       const dead = await TestSocket.overlay(host.server, 'leaderboard');
-      await dead.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      await dead.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       dead.ws.pause();
       await waitFor(() => host.hub.connectedClients.leaderboard === 1, 'the dead client to be dropped', 3000);
       await alive.waitFor((s) => s.ofType('ping').length >= 3, 'three pings', 3000);
@@ -278,7 +286,7 @@ for (const kind of BUS_KINDS) {
       const host = await startHost(bus, { maxBufferedBytes: 64 * 1024, bufferSize: 10 });
       const fast = await TestSocket.overlay(host.server, 'alerts');
       const slow = await TestSocket.overlay(host.server, 'alerts');
-      await slow.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
+      await slow.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       // One frame larger than the whole limit still reaches clients that have nothing queued.
       await bus.publish('overlay', overlayMessage('alerts', 'alerts', 'message', { n: 0, filler: 'y'.repeat(100 * 1024) }));
       for (const client of [fast, slow]) await client.waitFor((s) => s.seqs(ALERTS).length === 1, 'the large frame');

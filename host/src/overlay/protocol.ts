@@ -15,7 +15,8 @@ export const COUNTERS_CHANNEL = `${HOST_PUBLISHER}/${COUNTERS_CHANNEL_NAME}`;
 
 /** The channels (`<pluginId>/<channel>`) each widget receives. */
 export const WIDGET_CHANNELS: Readonly<Record<OverlayWidget, readonly string[]>> = {
-  alerts: ['alerts/alerts'],
+  // The rules plugin's overlay actions (channel `rules`) show as alerts too.
+  alerts: ['alerts/alerts', 'rules/rules'],
   chat: ['chat/chat'],
   goals: ['goals/goals'],
   leaderboard: ['leaderboard/leaderboard'],

@@ -1,7 +1,7 @@
 /**
  * Plugin administration on the store: grant, enable, disable, configure. A plugin is enabled only
  * with every permission its manifest requests granted; settings are checked against its schema.
- * A running host applies these when it starts (and through the HTTP API while it runs).
+ * The HTTP API applies them to its host at once; other hosts pick them up from the store (followStore).
  */
 import { missingPermissions, requestedPermissions, validatePluginConfig } from '@ttlp/sdk/manifest';
 import type { Store } from '../store/database.ts';

@@ -12,7 +12,7 @@ import { Pipeline } from '../pipeline/pipeline.ts';
 import { getPluginRow, kvGet, listActions } from '../store/plugins.ts';
 import { BACKEND_KINDS, createTestBackend, type TestBackend } from '../test-support/backends.ts';
 import { captureEvents } from '../test-support/captures.ts';
-import { configurePlugin, enablePlugin, grantPermissions, PluginAdminError } from './admin.ts';
+import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from './admin.ts';
 import { discoverPlugins } from './discovery.ts';
 import { PluginHost, PLUGINS_GROUP, type OverlayMessage } from './plugin-host.ts';
 
@@ -161,6 +161,28 @@ for (const kind of BACKEND_KINDS) {
       expect(looperRow!.lastError).toMatch(/5 faults within 60 s; the last: used more than 10 ms of CPU/);
       expect(looperRow!.faultCount).toBeGreaterThanOrEqual(5);
     });
+    it('applies changes made to the store by another process: enabled, reconfigured, disabled', async () => {
+      const root = pluginsRoot([{ ...counter, manifest: { ...counter.manifest, id: 'follower' } }]);
+      const [plugin] = discoverPlugins([root]).plugins;
+      const host = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [root] });
+      host.followStore(50);
+      expect(host.loaded.has('follower')).toBe(false);
+      // What `ttlp plugin enable`, or another host's API, writes.
+      await grantPermissions(pipeline.store, plugin!, 'all');
+      await enablePlugin(pipeline.store, plugin!);
+      await vi.waitFor(() => expect(host.loaded.has('follower')).toBe(true), { timeout: 5000 });
+      const first = host.loaded.get('follower')!.sandbox;
+      await configurePlugin(pipeline.store, plugin!, { label: 'elsewhere' });
+      await vi.waitFor(() => expect(host.loaded.get('follower')?.sandbox).not.toBe(first), { timeout: 5000 });
+      await host.dispatch(chats.slice(0, 1));
+      await disablePlugin(pipeline.store, plugin!);
+      await vi.waitFor(() => expect(host.loaded.has('follower')).toBe(false), { timeout: 5000 });
+      await host.close();
+      const feed = (await overlayMessages(pipeline.bus)).filter((message) => message.pluginId === 'follower').map((message) => message.data);
+      expect(feed).toEqual([{ label: 'elsewhere', count: 1, text: chats[0]!.payload?.message }]);
+      rmSync(root, { recursive: true, force: true });
+    });
+
     it('reloads a plugin when its files change (--dev), keeping its kv; a broken change leaves it running', async () => {
       const root = pluginsRoot([{ ...counter, manifest: { ...counter.manifest, id: 'reloader' } }]);
       const [plugin] = discoverPlugins([root]).plugins;

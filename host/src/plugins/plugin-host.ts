@@ -83,6 +83,9 @@ export class PluginHost {
   private consumer: Consumer | undefined;
   private readonly watchers: FSWatcher[] = [];
   private readonly applying = new Map<string, Promise<PluginRow | undefined>>();
+  /** What each plugin runs with (enabled, settings, grants), as last applied from its row. */
+  private readonly applied = new Map<string, string>();
+  private storeWatch: NodeJS.Timeout | undefined;
   problems: DiscoveryProblem[] = [];
   available: DiscoveredPlugin[] = [];
 
@@ -101,6 +104,7 @@ export class PluginHost {
     for (const plugin of discovery.plugins) {
       const row = rows.get(plugin.manifest.id);
       if (row?.enabled) await host.startPlugin(plugin, row);
+      host.applied.set(plugin.manifest.id, appliedState(await getPluginRow(options.store, plugin.manifest.id)));
     }
     return host;
   }
@@ -200,7 +204,35 @@ export class PluginHost {
     if (row?.enabled) await this.startPlugin(plugin, row);
     else if (running) this.options.log.child({ plugin: pluginId }).info('plugin stopped');
     await this.stateWrites;
-    return getPluginRow(this.options.store, pluginId);
+    const after = await getPluginRow(this.options.store, pluginId);
+    this.applied.set(pluginId, appliedState(after));
+    return after;
+  }
+
+  /**
+   * Applies changes other processes make to the plugins' rows (another host's API, `ttlp plugin`
+   * on a shared database): every `intervalMs`, a plugin whose row no longer says what it runs
+   * with is restarted (or stopped) as `apply` does.
+   */
+  followStore(intervalMs: number): void {
+    clearInterval(this.storeWatch);
+    let checking = false;
+    this.storeWatch = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      this.changedPlugins()
+        .then((changed) => Promise.all(changed.map((pluginId) => this.apply(pluginId))))
+        .catch((error: unknown) => this.options.log.warn({ err: messageOf(error) }, 'plugin changes could not be read; will try again'))
+        .finally(() => (checking = false));
+    }, intervalMs);
+    this.storeWatch.unref();
+  }
+
+  private async changedPlugins(): Promise<string[]> {
+    const rows = new Map((await listPluginRows(this.options.store)).map((row) => [row.pluginId, row]));
+    return this.available
+      .map((plugin) => plugin.manifest.id)
+      .filter((pluginId) => appliedState(rows.get(pluginId)) !== this.applied.get(pluginId));
   }
 
   /** Rebuilds one running plugin from its folder; returns why it could not, if it could not. */
@@ -224,6 +256,7 @@ export class PluginHost {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.storeWatch);
     for (const watcher of this.watchers.splice(0)) watcher.close();
     await this.consumer?.stop();
     for (const plugin of this.running.values()) await plugin.sandbox.close();
@@ -382,3 +415,7 @@ export class PluginHost {
   }
 }
 
+/** The parts of a plugin's row that decide how it runs (its status and faults do not). */
+function appliedState(row: PluginRow | undefined): string {
+  return row ? JSON.stringify([row.enabled, row.config, row.grantedPermissions]) : '';
+}

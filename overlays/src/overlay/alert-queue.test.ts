@@ -85,6 +85,22 @@ describe('alertDuration', () => {
 });
 
 describe('parseAlertMessage', () => {
+  it("reads a rules plugin overlay action as a rule alert, one per rule and event", () => {
+    const message = { ruleId: 'big-gifts', text: 'Ann sent 5× Galaxy!', eventId: 'ab12' };
+    expect(parseAlertMessage(message)).toEqual({
+      type: 'rule',
+      alertId: 'rule:big-gifts:ab12',
+      update: false,
+      final: true,
+      text: 'Ann sent 5× Galaxy!',
+      durationMs: 5000,
+      imageUrl: null,
+      avatarUrl: null,
+      count: null,
+    });
+    expect(parseAlertMessage({ ruleId: 'x' })).toBeNull();
+  });
+
   it('reads the alerts plugin message and rejects anything else', () => {
     expect(
       parseAlertMessage({

@@ -26,10 +26,29 @@ export interface ShownAlert extends AlertMessage {
   revision: number;
 }
 
-/** The alerts plugin's message (plugins/alerts/README.md), or null when it is not one. */
+/** Show time of a rules plugin message, which names none. */
+const RULE_DURATION_MS = 5000;
+
+/**
+ * The alerts plugin's message (plugins/alerts/README.md), or a rules plugin overlay action's
+ * `{ruleId, text, eventId}` (plugins/rules/README.md) as a `rule` alert; null when neither.
+ */
 export function parseAlertMessage(data: unknown): AlertMessage | null {
   if (data === null || typeof data !== 'object') return null;
   const message = data as Record<string, unknown>;
+  if (typeof message.ruleId === 'string' && typeof message.text === 'string') {
+    return {
+      type: 'rule',
+      alertId: `rule:${message.ruleId}:${typeof message.eventId === 'string' ? message.eventId : ''}`,
+      update: false,
+      final: true,
+      text: message.text.slice(0, 1000),
+      durationMs: RULE_DURATION_MS,
+      imageUrl: null,
+      avatarUrl: null,
+      count: null,
+    };
+  }
   const type = message.type;
   if (typeof type !== 'string' || !(ALERT_TYPES as readonly string[]).includes(type)) return null;
   if (typeof message.alertId !== 'string' || message.alertId === '') return null;

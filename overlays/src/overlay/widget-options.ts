@@ -162,13 +162,14 @@ export function readLookOptions(params: URLSearchParams, defaults: Partial<LookO
   };
 }
 
-export const ALERT_TYPES = ['follow', 'share', 'subscribe', 'gift'] as const;
+/** `rule`: a message of the rules plugin's overlay action. */
+export const ALERT_TYPES = ['follow', 'share', 'subscribe', 'gift', 'rule'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
 export interface AlertOptions {
   /** Overrides every alert's duration, ms. */
   duration: number | null;
-  /** Overrides per alert type, ms (`followMs`, `shareMs`, `subscribeMs`, `giftMs`). */
+  /** Overrides per alert type, ms (`followMs`, `shareMs`, `subscribeMs`, `giftMs`, `ruleMs`). */
   durations: Partial<Record<AlertType, number>>;
   /** Sound played when an alert appears (not on its updates); null: silent. */
   sound: string | null;

@@ -78,18 +78,25 @@ export interface ActionRecord {
   durationMs?: number;
 }
 
+/**
+ * Appends the records in one statement with one parameter (a JSON array): a batch of plugin output
+ * makes hundreds of rows, and a parameter per column and row costs more than the rows.
+ */
 export async function logActions(store: Store, records: ActionRecord[]): Promise<void> {
   if (records.length === 0) return;
-  await store.db.insert(actionsLog).values(
-    records.map((record) => ({
-      pluginId: record.pluginId,
-      eventId: record.eventId ?? null,
-      action: record.action.slice(0, 512),
-      status: record.status,
-      error: record.error?.slice(0, 2000) ?? null,
-      durationMs: record.durationMs ?? null,
-    })),
-  );
+  const rows = records.map((record) => ({
+    plugin_id: record.pluginId,
+    event_id: record.eventId ?? null,
+    action: record.action.slice(0, 512),
+    status: record.status,
+    error: record.error?.slice(0, 2000) ?? null,
+    duration_ms: record.durationMs ?? null,
+  }));
+  await store.db.execute(sql`
+    INSERT INTO actions_log (plugin_id, event_id, action, status, error, duration_ms)
+    SELECT plugin_id, event_id, action, status, error, duration_ms
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS row(plugin_id text, event_id char(64), action text, status text, error text, duration_ms integer)`);
 }
 
 export async function listActions(store: Store, pluginId: string): Promise<Array<typeof actionsLog.$inferSelect>> {

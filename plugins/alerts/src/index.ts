@@ -29,11 +29,14 @@ export default definePlugin<AlertsConfig>({
   setup(ctx) {
     const { follow, share, subscribe, gift } = ctx.config;
     const seen = new RecentKeys(SEEN_EVENTS_KEPT);
+    // Handlers are synchronous (a refused send is recorded by the host as a fault), so the host
+    // can hand this plugin many events in one entry.
     const firstDelivery =
-      <E extends UnifiedEvent>(handler: (event: E) => Promise<void>) =>
-      (event: E) =>
-        seen.add(event.eventId) ? handler(event) : undefined;
-    const send = (message: AlertMessage) => ctx.overlay.send(ALERTS_CHANNEL, message);
+      <E extends UnifiedEvent>(handler: (event: E) => void) =>
+      (event: E): void => {
+        if (seen.add(event.eventId)) handler(event);
+      };
+    const send = (message: AlertMessage): void => void ctx.overlay.send(ALERTS_CHANNEL, message);
 
     /** The fields of an alert that is complete in one message. */
     const singleAlert = (settings: AlertSettings, event: UnifiedEvent, values: TemplateValues = {}) => {
@@ -80,19 +83,19 @@ export default definePlugin<AlertsConfig>({
       const next = gifts.nextExpiry();
       if (next !== undefined && sweepTimer === undefined) sweepTimer = ctx.setTimeout(sweep, next - Date.now());
     };
-    const sweep = async () => {
+    const sweep = () => {
       sweepTimer = undefined;
       const steps = gifts.expire(Date.now());
       scheduleSweep();
-      for (const step of steps) await send(giftMessage(step));
+      for (const step of steps) send(giftMessage(step));
     };
 
     ctx.on(
       'GIFT',
-      firstDelivery(async (event) => {
+      firstDelivery((event) => {
         const step = gifts.receive(event, Date.now());
         scheduleSweep();
-        if (step) await send(giftMessage(step));
+        if (step) send(giftMessage(step));
       }),
     );
   },

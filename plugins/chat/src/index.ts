@@ -31,11 +31,13 @@ export default definePlugin<ChatConfig>({
       return ctx.overlay.setState(CHAT_CHANNEL, { messages: feed.messages });
     };
 
-    ctx.on('CHAT', async (event) => {
+    // Synchronous (nothing to wait for: the host records a refused send as a fault), so the host
+    // can hand this plugin many chat events in one entry.
+    ctx.on('CHAT', (event) => {
       const message = chatMessage(event);
       if (!message || !accepts(event.user, message.text) || !seen.add(event.eventId)) return;
       feed.add(message);
-      await ctx.overlay.send(CHAT_CHANNEL, message);
+      void ctx.overlay.send(CHAT_CHANNEL, message);
       if (!stateDue) {
         stateDue = true;
         ctx.setTimeout(publishState, ctx.config.stateIntervalMs);

@@ -85,11 +85,27 @@ export default definePlugin<Config>({
       for (const goal of reached) await ctx.overlay.send(CHANNEL, reachedMessage(goal));
     }
 
-    const onEvent = (event: CountedEvent) =>
-      serially(async () => {
+    let pending = 0;
+    const onEvent = (event: CountedEvent): Promise<void> | void => {
+      // The common case — the session's progress is at hand, nothing queued, no goal reached — is
+      // synchronous, so the host can hand this plugin many events in one entry.
+      if (pending === 0 && session?.id === event.sessionId) {
+        const progress = session.progress;
+        if (!countEvent(progress, event)) return;
+        if (unannounced(goals, progress).length === 0) {
+          saveSoon(event.sessionId, progress);
+          void ctx.overlay.setState(CHANNEL, { goals: goalViews(goals, progress) });
+          return;
+        }
+        pending += 1;
+        return serially(() => commit(event.sessionId, progress)).finally(() => (pending -= 1));
+      }
+      pending += 1;
+      return serially(async () => {
         const progress = await openSession(event.sessionId);
         if (countEvent(progress, event)) await commit(event.sessionId, progress);
-      });
+      }).finally(() => (pending -= 1));
+    };
     ctx.on('LIKE', onEvent);
     ctx.on('FOLLOW', onEvent);
     ctx.on('GIFT', onEvent);

@@ -176,7 +176,7 @@ class ConsumerLoop<T> implements Consumer {
       await this.publishDeadLetter(delivery, 'MAX_DELIVERIES', error, payload);
       return undefined;
     }
-    return { id, stream: this.settings.stream, payload: payload as T, deliveries, size: text.length };
+    return { id, stream: this.settings.stream, payload: payload as T, deliveries, size: text.length, text };
   }
 
   private publishDeadLetter(delivery: Delivery, reason: string, error: string, payload: unknown): Promise<unknown> {

@@ -16,6 +16,8 @@ export interface BusEntry<T = unknown> {
   deliveries: number;
   /** Length of the payload's JSON text, as it travelled on the bus. */
   size: number;
+  /** The payload's JSON text, as it travelled on the bus (a consumer that passes it on need not serialize again). */
+  text: string;
 }
 
 /** What lands on the `dlq` stream. */

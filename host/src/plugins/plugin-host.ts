@@ -129,12 +129,15 @@ export class PluginHost {
       claimIdleMs: settings.claimIdleMs,
       handler: async (entries) => {
         const events: UnifiedEvent[] = [];
+        const texts: string[] = [];
         for (const entry of entries) {
           // Invalid entries are the storage writer's to dead-letter; plugins just never see them.
           const checked = validateUnifiedEvent(entry.payload);
-          if (checked.ok) events.push(checked.value);
+          if (!checked.ok) continue;
+          events.push(checked.value);
+          texts.push(entry.text);
         }
-        await this.dispatch(events);
+        await this.dispatch(events, texts);
       },
       onError: (error) => this.options.log.error({ err: messageOf(error) }, 'plugin dispatch failed'),
     });
@@ -142,10 +145,13 @@ export class PluginHost {
     return this.consumer;
   }
 
-  /** Gives `events` to every running plugin, each in order; resolves when all are done. */
-  async dispatch(events: UnifiedEvent[]): Promise<void> {
+  /**
+   * Gives `events` to every running plugin, each in order; resolves when all are done. `texts` are
+   * their JSON as read from the bus (validated above), so they need not be serialized again.
+   */
+  async dispatch(events: UnifiedEvent[], texts?: string[]): Promise<void> {
     if (events.length === 0 || this.running.size === 0) return;
-    const serialized = events.map((event) => JSON.stringify(event));
+    const serialized = texts ?? events.map((event) => JSON.stringify(event));
     await Promise.all(
       [...this.running.values()].map(async ({ sandbox }) => {
         const started = performance.now();

@@ -106,7 +106,7 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
     const available = plugins.available.map((plugin) => plugin.manifest.id);
     log.info(
       { running: [...plugins.loaded.keys()], available },
-      `plugins running: ${[...plugins.loaded.keys()].join(', ') || 'none'} (found: ${available.join(', ') || 'none'}; enable with "ttlp plugin enable <id> --grant-all")`,
+      `plugins running: ${[...plugins.loaded.keys()].join(', ') || 'none'} (found: ${available.join(', ') || 'none'}; switch them on in the settings page, or with "ttlp plugin enable <id> --grant-all")`,
     );
     server = await HostServer.start({ config, pipeline, log, metrics, ingest, plugins }).catch((error: unknown) => {
       if ((error as { code?: unknown }).code === 'EADDRINUSE')

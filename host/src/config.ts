@@ -45,6 +45,18 @@ const SETTINGS = {
   port: { env: 'PORT', flag: '--port', schema: Type.Integer({ minimum: 0, maximum: 65535 }), default: 8787 },
   /** Address the HTTP server listens on; 0.0.0.0 to reach it from other machines (OBS on another PC). */
   host: { env: 'HOST', flag: '--host', schema: Type.String({ minLength: 1, maxLength: 255 }), default: '127.0.0.1' },
+  /**
+   * Key of the pseudonyms of erased and retired users (D-011), at least 32 bytes. Required with
+   * DATABASE_URL; in embedded mode generated once into the data folder when not set.
+   */
+  pseudonymizationSecret: { env: 'PSEUDONYMIZATION_SECRET', flag: undefined, schema: Type.String({ minLength: 1 }), default: undefined },
+  /** Events older than this (days) are archived, and deleted ARCHIVE_RETENTION_DAYS later. */
+  eventRetentionDays: { env: 'EVENT_RETENTION_DAYS', flag: undefined, schema: Type.Integer({ minimum: 1, maximum: 36_500 }), default: 90 },
+  archiveRetentionDays: { env: 'ARCHIVE_RETENTION_DAYS', flag: undefined, schema: Type.Integer({ minimum: 0, maximum: 36_500 }), default: 30 },
+  /** The plugins' actions log is kept this many days. */
+  actionsLogRetentionDays: { env: 'ACTIONS_LOG_RETENTION_DAYS', flag: undefined, schema: Type.Integer({ minimum: 1, maximum: 36_500 }), default: 30 },
+  /** Users not seen for this many days are pseudonymized. */
+  userRetentionDays: { env: 'USER_RETENTION_DAYS', flag: undefined, schema: Type.Integer({ minimum: 1, maximum: 36_500 }), default: 365 },
   /** Installed plugins besides the first-party ones in the repository's plugins/. */
   pluginsDir: { env: 'PLUGINS_DIR', flag: '--plugins-dir', schema: Type.String({ minLength: 1 }), default: './data/plugins' },
   /** Heap of each plugin's isolate, MB. */
@@ -77,6 +89,11 @@ export const HostConfigSchema = Type.Object(
     busMaxDeliveries: SETTINGS.busMaxDeliveries.schema,
     busClaimIdleMs: SETTINGS.busClaimIdleMs.schema,
     storeBatchSize: SETTINGS.storeBatchSize.schema,
+    pseudonymizationSecret: Type.Optional(SETTINGS.pseudonymizationSecret.schema),
+    eventRetentionDays: SETTINGS.eventRetentionDays.schema,
+    archiveRetentionDays: SETTINGS.archiveRetentionDays.schema,
+    actionsLogRetentionDays: SETTINGS.actionsLogRetentionDays.schema,
+    userRetentionDays: SETTINGS.userRetentionDays.schema,
     port: SETTINGS.port.schema,
     host: SETTINGS.host.schema,
     pluginsDir: SETTINGS.pluginsDir.schema,
@@ -158,6 +175,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Hos
     return `${key ? origin(key) : 'configuration'}: ${error.message ?? error.keyword}${allowed}`;
   });
   throw new ConfigError([...new Set(problems)]);
+}
+
+/** The retention policy from the configuration. */
+export function retentionPolicy(config: HostConfig) {
+  return {
+    eventRetentionDays: config.eventRetentionDays,
+    archiveRetentionDays: config.archiveRetentionDays,
+    actionsLogRetentionDays: config.actionsLogRetentionDays,
+    userRetentionDays: config.userRetentionDays,
+  };
 }
 
 /** Sandbox limits from the configuration. */

@@ -22,7 +22,7 @@ const hostEnvironment = (Array.isArray(host.environment)
   : host.environment ?? {}) as Record<string, string>;
 
 /** What a production deployment must set: the shared back-ends. */
-const REQUIRED_IN_DEPLOYMENT = ['DATABASE_URL', 'REDIS_URL'];
+const REQUIRED_IN_DEPLOYMENT = ['DATABASE_URL', 'REDIS_URL', 'PSEUDONYMIZATION_SECRET'];
 
 describe('docker-compose.yml', () => {
   it('sets only environment variables the host configuration knows', () => {
@@ -36,7 +36,13 @@ describe('docker-compose.yml', () => {
 
   it('gives the host a configuration the loader accepts', () => {
     const env = Object.fromEntries(
-      Object.entries(hostEnvironment).map(([name, value]) => [name, String(value).replace(/\$\{(\w+):-([^}]*)\}/g, '$2')]),
+      Object.entries(hostEnvironment).map(([name, value]) => [
+        name,
+        // `${X:-default}` takes its default; a required `${X:?message}` a value of the right size.
+        String(value)
+          .replace(/\$\{(\w+):-([^}]*)\}/g, '$2')
+          .replace(/\$\{(\w+):\?[^}]*\}/g, 'x'.repeat(48)),
+      ]),
     );
     const config = loadConfig(env);
     expect(config.databaseUrl).toMatch(/^postgres:\/\/ttlp:.+@postgres:5432\/ttlp$/);

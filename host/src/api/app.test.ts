@@ -55,6 +55,7 @@ const ADMIN_ROUTES: Array<[string, string]> = [
   ['DELETE', '/api/tokens/00000000-0000-4000-8000-000000000000'],
   ['GET', '/api/overlays'],
   ['POST', '/api/overlays/alerts/regenerate'],
+  ['POST', '/api/gdpr/erase'],
 ];
 
 describe('auth', () => {
@@ -286,6 +287,25 @@ describe('sessions', () => {
     expect(missing.json().code).toBe('SESSION_NOT_FOUND');
     const streams = (await host.app.inject({ method: 'GET', url: '/api/streams', headers: host.admin })).json();
     expect(streams.streams.find((stream: { streamId: string }) => stream.streamId === session.streamId).sessions).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('erasure requests', () => {
+  it("erase a viewer through the API, once; unknown viewers are 404", async () => {
+    const sent = await host.app.inject({ method: 'POST', url: '/api/events/test', headers: host.admin, payload: { eventType: 'CHAT', user: { userId: '7000000000000000777', uniqueId: 'erase_me', displayName: 'Erase Me' }, payload: { message: 'my words' } } });
+    expect(sent.statusCode).toBe(202);
+    await settled();
+    const erased = await host.app.inject({ method: 'POST', url: '/api/gdpr/erase', headers: host.admin, payload: { uniqueId: '@erase_me' } });
+    expect(erased.statusCode).toBe(200);
+    expect(erased.json()).toMatchObject({ alreadyErased: false, tablesTouched: expect.arrayContaining(['users', 'events']) });
+    const page = (await host.app.inject({ method: 'GET', url: `/api/sessions/${sent.json().sessionId}/events?type=CHAT&limit=1000`, headers: host.admin })).json();
+    const event = page.events.find((entry: UnifiedEvent) => entry.eventId === sent.json().eventId);
+    expect(JSON.stringify(event)).not.toMatch(/erase_me|Erase Me|7000000000000000777|my words/);
+    const again = await host.app.inject({ method: 'POST', url: '/api/gdpr/erase', headers: host.admin, payload: { userId: '7000000000000000777' } });
+    expect(again.json()).toMatchObject({ alreadyErased: true, rowsAffected: 0 });
+    const unknown = await host.app.inject({ method: 'POST', url: '/api/gdpr/erase', headers: host.admin, payload: { uniqueId: 'never_seen_here' } });
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'ERASURE_SUBJECT_NOT_FOUND']);
+    expect((await host.app.inject({ method: 'POST', url: '/api/gdpr/erase', headers: host.admin, payload: {} })).statusCode).toBe(400);
   });
 });
 

@@ -7,16 +7,18 @@ import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { EventBus } from '../bus/types.ts';
+import { errorSummary } from '../error-summary.ts';
 import type { IngestBoard } from '../ingest/status.ts';
 import type { Logger } from '../log.ts';
 import type { PluginHost } from '../plugins/plugin-host.ts';
 import type { Store } from '../store/database.ts';
 import { CLIENT_FRAME_MAX_BYTES } from '../overlay/protocol.ts';
 import { AccessTokens, LoginLimiter, type Principal } from './auth.ts';
-import { AuthForbidden, AuthRequired } from './errors.ts';
+import { AuthForbidden, AuthRequired, InvalidRequest } from './errors.ts';
 import type { HostMetrics } from './metrics.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/events.ts';
+import { gdprRoutes } from './routes/gdpr.ts';
 import { healthRoutes } from './routes/health.ts';
 import { pluginRoutes } from './routes/plugins.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -37,6 +39,8 @@ export interface ApiServices {
   overlaysDir?: string;
   /** Registers the WebSocket routes (the overlay hub's), after auth is set up. */
   sockets?: (app: FastifyInstance) => Promise<void>;
+  /** The key of pseudonyms (D-011), for erasure requests. */
+  pseudonymizationSecret?: string;
   /** Failed logins per address; tests pass their own. */
   loginLimiter?: LoginLimiter;
 }
@@ -55,6 +59,48 @@ declare module 'fastify' {
 /** Request bodies are small JSON documents (settings, test events); anything larger is refused. */
 const BODY_LIMIT = 256 * 1024;
 
+/** On every response; the pages add their CSP (static.ts). */
+const SECURITY_HEADERS = {
+  // Overlay URLs carry their token: no page or response may hand it on as a referrer.
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  // For browsers that predate CSP's frame-ancestors: no other site frames the settings page.
+  'x-frame-options': 'SAMEORIGIN',
+  // A page this one opens (a link in a plugin description) gets no handle back to it.
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  // Nothing here uses them; autoplay stays allowed for alert sounds.
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+} as const;
+
+/** Settings and test events nest a few levels; deeper input is refused before any handler sees it. */
+const INPUT_MAX_DEPTH = 64;
+
+/**
+ * What makes a request's path, query or body unusable, or undefined: nesting deeper than
+ * INPUT_MAX_DEPTH (it breaks JSON.stringify further on), or a NUL character (PostgreSQL text and
+ * jsonb cannot hold one). Iterative, so any depth is safe to check.
+ */
+function inputProblem(value: unknown, where: string): string | undefined {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return `${where} contains a NUL character`;
+    } else if (typeof item === 'object' && item !== null) {
+      if (depth >= INPUT_MAX_DEPTH) return `${where} nests more than ${INPUT_MAX_DEPTH} levels deep`;
+      for (const [key, child] of Object.entries(item)) pending.push([key, depth], [child, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/** RFC 3339 date-times that are also instants the store can compare: PostgreSQL has no year 0, JavaScript no leap second. */
+function storableInstant(text: string): boolean {
+  const year = new Date(text).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}
+
 export async function buildApp(services: ApiServices): Promise<FastifyInstance> {
   // Typed with fastify's base logger, like the plugins registered on it.
   const app: FastifyInstance = Fastify({
@@ -63,7 +109,13 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+      onCreate: (ajv) => {
+        const rfc3339 = ajv.formats['date-time'] as { validate: (text: string) => boolean };
+        ajv.addFormat('date-time', { ...rfc3339, validate: (text: string) => rfc3339.validate(text) && storableInstant(text) });
+      },
+    },
   }) as unknown as FastifyInstance;
   app.decorate('services', services);
   app.decorateRequest('principal', undefined);
@@ -71,9 +123,20 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
   await app.register(websocket, { options: { maxPayload: CLIENT_FRAME_MAX_BYTES } });
 
   app.addHook('onRequest', async (request, reply) => {
-    // Overlay URLs carry their token: no page or response may hand it on as a referrer.
-    reply.header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
+    reply.headers(SECURITY_HEADERS);
+    // API answers carry tokens (new API tokens, overlay URLs): no cache keeps them.
+    if (request.url.startsWith('/api/') || request.url.startsWith('/metrics')) reply.header('cache-control', 'no-store');
     request.principal = await services.tokens.authenticate(request);
+  });
+  app.addHook('preValidation', async (request) => {
+    const problem = inputProblem(request.params, 'the path') ?? inputProblem(request.query, 'the query') ?? inputProblem(request.body, 'the body');
+    if (problem) throw new InvalidRequest(problem);
+  });
+  // ajv coerces "1e309" and "Infinity" in a query or path to Infinity, then skips the number's bounds.
+  app.addHook('preHandler', async (request) => {
+    for (const [where, values] of [['query', request.query], ['path', request.params]] as const)
+      for (const [name, value] of Object.entries(values ?? {}))
+        if ([value].flat().some((item) => typeof item === 'number' && !Number.isFinite(item))) throw new InvalidRequest(`${where} parameter ${name} must be a finite number`);
   });
   app.decorate('requireAdmin', async (request: FastifyRequest) => {
     if (!request.principal) throw new AuthRequired();
@@ -85,8 +148,10 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
       return reply.status(400).send({ code: 'INVALID_REQUEST', message: error.message });
     }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) {
-      request.log.error({ err: error, method: request.method, url: request.routeOptions.url }, 'request failed');
+    // Our own 503s (a component not configured or unavailable) say so; any other 5xx says nothing.
+    if (status >= 500 && !(status === 503 && typeof error.code === 'string' && !error.code.startsWith('FST_'))) {
+      // The cause in one line: a database error's message quotes its query parameters (viewers' data).
+      request.log.error({ err: errorSummary(error), method: request.method, url: request.routeOptions.url }, 'request failed');
       return reply.status(500).send({ code: 'INTERNAL', message: 'internal error; the host log has the details' });
     }
     if (status === 429 && typeof error.details?.retryAfter === 'number') reply.header('retry-after', String(error.details.retryAfter));
@@ -105,6 +170,7 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     await admin.register(pluginRoutes);
     await admin.register(eventRoutes);
     await admin.register(tokenRoutes);
+    await admin.register(gdprRoutes);
   }, { prefix: '/api' });
   if (services.sockets) await services.sockets(app);
   await app.register(staticRoutes);

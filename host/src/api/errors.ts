@@ -18,6 +18,9 @@ export const SessionNotFound = createError('SESSION_NOT_FOUND', 'no stored sessi
 export const TokenNotFound = createError('TOKEN_NOT_FOUND', 'no token %s', 404);
 export const OverlayUnknownWidget = createError('OVERLAY_UNKNOWN_WIDGET', 'no overlay widget "%s"', 404);
 export const IngestUnavailable = createError('INGEST_UNAVAILABLE', '%s', 409);
+export const ErasureSubjectNotFound = createError('ERASURE_SUBJECT_NOT_FOUND', '%s', 404);
+export const ErasureSubjectAmbiguous = createError('ERASURE_SUBJECT_AMBIGUOUS', '%s', 409);
+export const PrivacyNotConfigured = createError('PRIVACY_NOT_CONFIGURED', 'this host has no pseudonymization secret', 503);
 
 /** Extra fields for the error body (problems, missing permissions, retryAfter…). */
 export function withDetails<E extends Error>(error: E, details: Record<string, unknown>): E {

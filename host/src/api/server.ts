@@ -26,6 +26,7 @@ export interface HostServerOptions {
   plugins?: PluginHost;
   overlaysDir?: string;
   loginLimiter?: LoginLimiter;
+  pseudonymizationSecret?: string;
 }
 
 export class HostServer {
@@ -61,6 +62,7 @@ export class HostServer {
         plugins: options.plugins,
         overlaysDir: options.overlaysDir ?? OVERLAYS_DIST_DIR,
         loginLimiter: options.loginLimiter,
+        pseudonymizationSecret: options.pseudonymizationSecret,
         sockets: async (instance) => {
           await instance.register(overlaySocketRoutes, { hub, feed, authenticate: (request) => tokens.authenticate(request) });
         },

@@ -38,7 +38,7 @@ export async function staticRoutes(app: FastifyInstance): Promise<void> {
   const page = (reply: FastifyReply, file: string) => {
     if (!built) return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
     // Pages always fresh (they name the hashed assets of the current build); assets are cached by @fastify/static.
-    return reply.header('cache-control', 'no-cache').header('content-security-policy', CONTENT_SECURITY_POLICY).sendFile(file, dir!);
+    return reply.header('cache-control', 'no-cache').header('content-security-policy', CONTENT_SECURITY_POLICY).sendFile(file, dir!, { cacheControl: false });
   };
   if (built) await app.register(fastifyStatic, { root: path.join(dir, 'assets'), prefix: '/assets/', index: false, maxAge: '1y', immutable: true });
   else app.get('/assets/*', (_request, reply) => reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT));

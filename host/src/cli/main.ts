@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.ts';
+import { errorSummary } from '../error-summary.ts';
 import { CommandError, EXIT_FAILURE, EXIT_USAGE } from './errors.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -142,6 +143,39 @@ function buildProgram(run: (code: number) => void): Command {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       run(report.ok ? 0 : EXIT_FAILURE);
     });
+
+  const gdpr = program.command('gdpr').description("privacy requests: erase a viewer's data");
+  withSummary(
+    withBackendOptions(
+      gdpr
+        .command('erase')
+        .description("pseudonymize one TikTok user everywhere (ids and handle hashed, name, avatar and own chat messages removed), in one transaction, with an audit row")
+        .option('--user-id <id>', 'the TikTok user id')
+        .option('--unique-id <handle>', 'the @handle, with or without @'),
+    ),
+  ).action(async (options) => {
+    loadDotEnv();
+    const { runGdprErase, formatErasure } = await import('./gdpr-command.ts');
+    const summary = await runGdprErase(options, process.env);
+    printSummary(options.json ? JSON.stringify(summary) : formatErasure(summary));
+    run(0);
+  });
+
+  withSummary(
+    withBackendOptions(
+      program
+        .command('prune')
+        .description('apply the retention policy once (the host does daily): archive and delete old events, old actions log rows, empty sessions; pseudonymize users not seen for long')
+        .option('--dry-run', 'count what would change, change nothing'),
+    ),
+  ).action(async (options) => {
+    loadDotEnv();
+    const { runPrune } = await import('./prune-command.ts');
+    const { describePrune } = await import('../privacy/retention.ts');
+    const summary = await runPrune(options, process.env);
+    printSummary(options.json ? JSON.stringify(summary) : describePrune(summary));
+    run(0);
+  });
 
   withBackendOptions(
     program
@@ -289,6 +323,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ttlp: ${error.message}\n`);
       return error.exitCode;
     }
-    throw error;
+    // One line, never the query and parameters a database error quotes (they can hold viewers' data).
+    process.stderr.write(`ttlp: ${errorSummary(error)}\n`);
+    if (['1', 'true', 'yes', 'on'].includes(String(process.env.TTLP_DEBUG).toLowerCase()) && error instanceof Error && error.stack) process.stderr.write(`${error.stack.split('\n').slice(1).join('\n')}\n`);
+    return EXIT_FAILURE;
   }
 }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type ConfigFlags, type HostConfig } from '../c
 import { createLogger, type Logger } from '../log.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { openStore, type Store } from '../store/database.ts';
+import { loadPseudonymizationSecret, PseudonymizationSecretError } from '../privacy/secret.ts';
 import { CommandError, EXIT_USAGE } from './errors.ts';
 
 export function configFrom(env: NodeJS.ProcessEnv, flags: ConfigFlags): HostConfig {
@@ -37,4 +38,14 @@ export async function openCommandStore(config: HostConfig): Promise<Store> {
   return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((error: unknown) => {
     throw storeCommandError(error);
   });
+}
+
+/** The pseudonymization secret (D-011); a missing or short one is a configuration error. */
+export async function pseudonymizationSecret(config: HostConfig): Promise<string> {
+  try {
+    return await loadPseudonymizationSecret({ envValue: config.pseudonymizationSecret, dataDir: config.dataDir, embedded: !config.databaseUrl });
+  } catch (error) {
+    if (error instanceof PseudonymizationSecretError) throw new CommandError(error.message, EXIT_USAGE);
+    throw error;
+  }
 }

@@ -4,7 +4,7 @@
  * flow (and overlays move) at once.
  */
 import type { UnifiedEvent } from '@ttlp/sdk';
-import { pluginLimits, type ConfigFlags } from '../config.ts';
+import { pluginLimits, retentionPolicy, type ConfigFlags } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { DemoProvider } from '../ingest/demo.ts';
 import { describeEvent } from '../normalize/describe.ts';
@@ -17,7 +17,9 @@ import { IngestBoard } from '../ingest/status.ts';
 import { OVERLAY_WIDGETS } from '../overlay/protocol.ts';
 import { CommandError, EXIT_USAGE } from './errors.ts';
 import { pluginRoots } from './plugin-command.ts';
-import { configFrom, loggerFor, openPipeline } from './pipeline-command.ts';
+import { configFrom, loggerFor, openPipeline, pseudonymizationSecret } from './pipeline-command.ts';
+import { pseudonymizerFor } from '../privacy/pseudonymize.ts';
+import { RetentionSchedule } from '../privacy/retention.ts';
 
 export interface StartFlags extends ConfigFlags {
   /** Reload plugins when their files change. */
@@ -77,8 +79,11 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
     );
     return EXIT_USAGE;
   }
+  // Checked before anything starts: a missing or short secret is a configuration error.
+  const secret = await pseudonymizationSecret(config);
   const pipeline = await openPipeline(config, log);
   const metrics = new HostMetrics(pipeline.bus);
+  const retention = new RetentionSchedule();
   const ingest = new IngestBoard();
   let plugins: PluginHost | undefined;
   let server: HostServer | undefined;
@@ -108,7 +113,8 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
       { running: [...plugins.loaded.keys()], available },
       `plugins running: ${[...plugins.loaded.keys()].join(', ') || 'none'} (found: ${available.join(', ') || 'none'}; switch them on in the settings page, or with "ttlp plugin enable <id> --grant-all")`,
     );
-    server = await HostServer.start({ config, pipeline, log, metrics, ingest, plugins }).catch((error: unknown) => {
+    retention.start({ store: pipeline.store, policy: retentionPolicy(config), log: log.child({ component: 'retention' }), pseudonymize: pseudonymizerFor(secret) });
+    server = await HostServer.start({ config, pipeline, log, metrics, ingest, plugins, pseudonymizationSecret: secret }).catch((error: unknown) => {
       if ((error as { code?: unknown }).code === 'EADDRINUSE')
         throw new CommandError(`port ${config.port} on ${config.host} is in use; pick another with --port or PORT (0 = any free port)`, EXIT_USAGE);
       throw error;
@@ -148,6 +154,7 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
       log.info({ sessionId: provider.sessionId, received: published.published, stored }, `session ${provider.sessionId}: ${published.published} received, ${stored} stored`);
     }
   } finally {
+    await retention.stop();
     await server?.close();
     await plugins?.close();
     await pipeline.close();

@@ -150,7 +150,7 @@ export class OverlayHub {
       for (const client of clients) client.connection.close(CLOSE_GOING_AWAY, 'host shutting down');
     await this.consumer?.stop();
     // The group was this hub's alone; a host that crashed leaves its group behind (it costs little).
-    await this.options.bus.deleteGroup('overlay', this.group).catch((error: unknown) => this.options.log.warn({ err: String(error) }, 'overlay hub group not deleted'));
+    await this.options.bus.deleteGroup('overlay', this.group).catch((error: unknown) => this.options.log.warn({ err: errorSummary(error) }, 'overlay hub group not deleted'));
   }
 
   /** Takes over a widget's upgraded socket: hello now, then catch-up or reset once it resumes. */

@@ -94,7 +94,7 @@ export class LiveFeed {
     for (const socket of this.sockets) socket.close(CLOSE_GOING_AWAY, 'host shutting down');
     await this.consumer?.stop();
     // The group was this feed's alone; a host that crashed leaves its group behind (it costs little).
-    await this.options.bus.deleteGroup('events', this.group).catch((error: unknown) => this.options.log.warn({ err: String(error) }, 'live feed group not deleted'));
+    await this.options.bus.deleteGroup('events', this.group).catch((error: unknown) => this.options.log.warn({ err: errorSummary(error) }, 'live feed group not deleted'));
   }
 
   /** Takes over an admin's upgraded socket; it only listens (anything it sends is ignored). */

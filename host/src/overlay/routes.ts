@@ -1,8 +1,10 @@
 /**
  * The two WebSocket routes: `/ws/overlay/:widget` (OBS browser sources) and `/ws/live` (the
  * settings page's live feed). Refusals happen in `preValidation`, so the handshake fails with
- * an HTTP status and a JSON body instead of opening a socket. Expects the app to have
- * registered @fastify/websocket (with `maxPayload: CLIENT_FRAME_MAX_BYTES`).
+ * an HTTP status and a JSON body instead of opening a socket: a plain request (426), no
+ * principal (401), the wrong one (403), an unknown widget (404), or a token that already holds
+ * its share of sockets (429). Expects the app to have registered @fastify/websocket (with
+ * `maxPayload: CLIENT_FRAME_MAX_BYTES`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -24,12 +26,25 @@ export interface OverlaySocketRoutesOptions {
   feed: LiveFeed;
   /** The principal of a request (overlay sockets carry `?token=`), or undefined when it has none. */
   authenticate: (request: FastifyRequest) => Promise<SocketPrincipal | undefined>;
+  /** Sockets one token (or settings session) may hold open at once; defaults in SOCKET_LIMITS. */
+  limits?: Partial<SocketLimits>;
 }
+
+export interface SocketLimits {
+  /** `/ws/overlay/:widget` sockets per token: OBS scenes showing the same widget, a few browsers. */
+  overlayPerToken: number;
+  /** `/ws/live` sockets per admin or API token, or settings session: a few tabs. */
+  liveFeedPerToken: number;
+}
+
+export const SOCKET_LIMITS: Readonly<SocketLimits> = { overlayPerToken: 20, liveFeedPerToken: 10 };
 
 export const SOCKET_ERROR_CODES = {
   AUTH_REQUIRED: 'AUTH_REQUIRED',
   AUTH_FORBIDDEN: 'AUTH_FORBIDDEN',
   OVERLAY_UNKNOWN_WIDGET: 'OVERLAY_UNKNOWN_WIDGET',
+  SOCKET_LIMIT: 'SOCKET_LIMIT',
+  UPGRADE_REQUIRED: 'UPGRADE_REQUIRED',
 } as const;
 
 const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
@@ -39,29 +54,85 @@ const OverlayParams = Type.Object({ widget: Type.String({ maxLength: 64 }) });
 const OverlayQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) });
 type OverlayParams = Static<typeof OverlayParams>;
 
-const refusals = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+const refusals = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 426: ErrorBody, 429: ErrorBody };
 
-function refuse(reply: FastifyReply, status: 401 | 403 | 404, body: ErrorBody): FastifyReply {
+function refuse(reply: FastifyReply, status: 401 | 403 | 404 | 426 | 429, body: ErrorBody): FastifyReply {
   return reply.code(status).type('application/json').send(body);
 }
 
 const authRequired = (reply: FastifyReply) =>
   refuse(reply, 401, { code: SOCKET_ERROR_CODES.AUTH_REQUIRED, message: 'a valid token is required' });
 
+/** A plain HTTP request to a socket endpoint (@fastify/websocket would answer it with an empty 404). */
+const upgradeRequired = (reply: FastifyReply) =>
+  refuse(reply, 426, { code: SOCKET_ERROR_CODES.UPGRADE_REQUIRED, message: 'this is a WebSocket endpoint: open it with a WebSocket upgrade' });
+
+/**
+ * Sockets held per token on one endpoint. A slot is taken when a handshake is accepted, before
+ * the upgrade, so handshakes racing each other cannot pass the limit together; it is given back
+ * when the connection closes, or when the handshake ends without becoming one.
+ */
+class SocketSlots {
+  private readonly held = new Map<string, number>();
+
+  constructor(readonly limit: number) {}
+
+  /** A slot for the token, with its (idempotent) release; undefined when the token holds `limit`. */
+  take(tokenId: string): (() => void) | undefined {
+    const count = this.held.get(tokenId) ?? 0;
+    if (count >= this.limit) return undefined;
+    this.held.set(tokenId, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.held.get(tokenId) ?? 1) - 1;
+      if (left > 0) this.held.set(tokenId, left);
+      else this.held.delete(tokenId);
+    };
+  }
+}
+
 async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlaySocketRoutesOptions): Promise<void> {
   const { hub, feed, authenticate } = options;
+  const limits = { ...SOCKET_LIMITS, ...options.limits };
+  const overlaySlots = new SocketSlots(limits.overlayPerToken);
+  const liveSlots = new SocketSlots(limits.liveFeedPerToken);
   const maxPayload = app.websocketServer.options.maxPayload;
   if (maxPayload === undefined || maxPayload > CLIENT_FRAME_MAX_BYTES)
     app.log.warn({ maxPayload, expected: CLIENT_FRAME_MAX_BYTES }, 'overlay sockets: @fastify/websocket should be registered with options.maxPayload = CLIENT_FRAME_MAX_BYTES');
   // The principal found in preValidation, for the handler's logs; a WeakMap keeps it off the request type.
   const principals = new WeakMap<FastifyRequest, SocketPrincipal>();
+  const releases = new WeakMap<FastifyRequest, () => void>();
+
+  /** Takes a slot for the request's token, or refuses the handshake with 429. */
+  const holdSlot = (slots: SocketSlots, request: FastifyRequest, reply: FastifyReply, principal: SocketPrincipal): boolean => {
+    const release = slots.take(principal.tokenId);
+    if (!release) {
+      refuse(reply, 429, { code: SOCKET_ERROR_CODES.SOCKET_LIMIT, message: `this token already holds ${slots.limit} open sockets here; close one first` });
+      return false;
+    }
+    releases.set(request, release);
+    // The upgraded connection runs on the request's TCP socket: its end gives the slot back, whatever happened in between.
+    request.raw.socket?.once('close', release);
+    return true;
+  };
+  /** The handshake was answered with a status instead of an upgrade: no socket holds the slot. */
+  const releaseUnused = async (request: FastifyRequest) => releases.get(request)?.();
+  /** The socket holds the slot until it closes. */
+  const holdUntilClosed = (socket: { once(event: 'close', listener: () => void): unknown }, request: FastifyRequest) => {
+    const release = releases.get(request);
+    if (release) socket.once('close', release);
+  };
 
   app.get<{ Params: OverlayParams }>(
     '/ws/overlay/:widget',
     {
       websocket: true,
       schema: { params: OverlayParams, querystring: OverlayQuery, response: refusals },
+      onResponse: releaseUnused,
       preValidation: async (request, reply) => {
+        if (!request.ws) return upgradeRequired(reply);
         const principal = await authenticate(request);
         if (!principal) return authRequired(reply);
         const { widget } = request.params;
@@ -72,10 +143,12 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
           });
         if (principal.kind === 'overlay' && principal.widget !== widget)
           return refuse(reply, 403, { code: SOCKET_ERROR_CODES.AUTH_FORBIDDEN, message: `this token does not open the ${widget} widget` });
+        if (!holdSlot(overlaySlots, request, reply, principal)) return reply;
         principals.set(request, principal);
       },
     },
     (socket, request) => {
+      holdUntilClosed(socket, request);
       const { widget } = request.params;
       // preValidation has refused anything else; this keeps the type narrowed.
       if (!isOverlayWidget(widget)) return socket.close(1008, 'unknown widget');
@@ -88,15 +161,21 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
     {
       websocket: true,
       schema: { response: refusals },
+      onResponse: releaseUnused,
       preValidation: async (request, reply) => {
+        if (!request.ws) return upgradeRequired(reply);
         const principal = await authenticate(request);
         if (!principal) return authRequired(reply);
         if (principal.kind === 'overlay')
           return refuse(reply, 403, { code: SOCKET_ERROR_CODES.AUTH_FORBIDDEN, message: 'overlay tokens cannot open the live feed' });
+        if (!holdSlot(liveSlots, request, reply, principal)) return reply;
         principals.set(request, principal);
       },
     },
-    (socket, request) => feed.attach(socket, principals.get(request)),
+    (socket, request) => {
+      holdUntilClosed(socket, request);
+      feed.attach(socket, principals.get(request));
+    },
   );
 }
 

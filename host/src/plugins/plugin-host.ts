@@ -12,6 +12,7 @@ import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
 import { missingPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
 import { bundlePlugin, messageOf, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits } from '@ttlp/sdk/sandbox';
 import type { Consumer, EventBus } from '../bus/types.ts';
+import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/database.ts';
 import {
@@ -139,7 +140,7 @@ export class PluginHost {
         }
         await this.dispatch(events, texts);
       },
-      onError: (error) => this.options.log.error({ err: messageOf(error) }, 'plugin dispatch failed'),
+      onError: (error) => this.options.log.error({ err: errorSummary(error) }, 'plugin dispatch failed'),
     });
     await this.consumer.ready();
     return this.consumer;
@@ -228,7 +229,7 @@ export class PluginHost {
       checking = true;
       this.changedPlugins()
         .then((changed) => Promise.all(changed.map((pluginId) => this.apply(pluginId))))
-        .catch((error: unknown) => this.options.log.warn({ err: messageOf(error) }, 'plugin changes could not be read; will try again'))
+        .catch((error: unknown) => this.options.log.warn({ err: errorSummary(error) }, 'plugin changes could not be read; will try again'))
         .finally(() => (checking = false));
     }, intervalMs);
     this.storeWatch.unref();
@@ -269,7 +270,7 @@ export class PluginHost {
     this.running.clear();
     clearTimeout(this.flushTimer);
     await this.stateWrites;
-    await this.flush().catch((error: unknown) => this.options.log.error({ err: messageOf(error) }, 'plugin output could not be written'));
+    await this.flush().catch((error: unknown) => this.options.log.error({ err: errorSummary(error) }, 'plugin output could not be written'));
   }
 
   /**
@@ -312,14 +313,14 @@ export class PluginHost {
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
       this.flush().catch((error: unknown) => {
-        this.options.log.error({ err: messageOf(error) }, 'plugin output could not be written; retrying');
+        this.options.log.error({ err: errorSummary(error) }, 'plugin output could not be written; retrying');
         this.scheduleFlush();
       });
     }, FLUSH_DELAY_MS).unref();
   }
 
   private persist(log: Logger, what: string, work: () => Promise<unknown>): void {
-    this.stateWrites = this.stateWrites.then(work).catch((error: unknown) => log.error({ err: messageOf(error) }, `${what} could not be recorded`));
+    this.stateWrites = this.stateWrites.then(work).catch((error: unknown) => log.error({ err: errorSummary(error) }, `${what} could not be recorded`));
   }
 
   /**

@@ -55,7 +55,14 @@ export async function createTestBackend(kind: BackendKind, extra: NodeJS.Process
   await (await redisAdmin()).quit();
   return {
     kind,
-    env: { ...base, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix },
+    env: {
+      ...base,
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: redisPrefix,
+      // Required with PostgreSQL (D-011); a fixed one is fine for tests.
+      PSEUDONYMIZATION_SECRET: 'test-pseudonymization-secret-for-postgresql-0123',
+    },
     databaseUrl: database.url,
     redisPrefix,
     async dispose() {

@@ -14,6 +14,9 @@ import { FIRST_PARTY_PLUGINS_DIR } from '../plugins/discovery.ts';
 import { PluginHost } from '../plugins/plugin-host.ts';
 import { createTestBackend, type BackendKind } from './backends.ts';
 
+/** The tests' pseudonymization key (at least 32 bytes). */
+export const TEST_PSEUDONYMIZATION_SECRET = 'test-pseudonymization-secret-0123456789abcdef';
+
 export interface TestApp {
   app: FastifyInstance;
   adminToken: string;
@@ -48,6 +51,7 @@ export async function openTestApp(kind: BackendKind, options: { overlaysDir?: st
     plugins,
     overlaysDir: options.overlaysDir,
     loginLimiter: options.loginLimiter,
+    pseudonymizationSecret: TEST_PSEUDONYMIZATION_SECRET,
   });
   return {
     app,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { EVENT_TYPES } from '@ttlp/sdk';
 import { replaySession, SessionNotFoundError } from '../../pipeline/replay.ts';
+import { errorSummary } from '../../error-summary.ts';
 import { eventCounts, listStreams, sessionById, sessionEventPage } from '../../store/browse.ts';
 import { listSessions } from '../../store/sessions.ts';
 import { InvalidRequest, SessionNotFound } from '../errors.ts';
@@ -27,7 +28,9 @@ const encodeCursor = (timestamp: string, eventId: string) => Buffer.from(JSON.st
 function decodeCursor(cursor: string): { timestamp: string; eventId: string } {
   try {
     const [timestamp, eventId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof timestamp === 'string' && !Number.isNaN(Date.parse(timestamp)) && typeof eventId === 'string' && /^[0-9a-f]{64}$/.test(eventId))
+    // A time the store can compare: PostgreSQL has no year 0 and none past 9999.
+    const year = typeof timestamp === 'string' ? new Date(timestamp).getUTCFullYear() : Number.NaN;
+    if (typeof timestamp === 'string' && year >= 1 && year <= 9999 && typeof eventId === 'string' && /^[0-9a-f]{64}$/.test(eventId))
       return { timestamp, eventId };
   } catch {
     // answered below
@@ -92,7 +95,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           (error: unknown) => {
             if (error instanceof SessionNotFoundError) reject(new SessionNotFound(replayedFrom));
             else {
-              log.error({ err: error, replayedFrom }, 'replay failed');
+              log.error({ err: errorSummary(error), replayedFrom }, 'replay failed');
               reject(error);
             }
           },

@@ -1,0 +1,56 @@
+/**
+ * Forged entries on the `overlay` stream (anyone who can write to the bus): the hub shows only
+ * well-formed overlay messages of plugins, never one that claims the host's own channels
+ * (`host/counters`), and keeps serving the real ones.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OverlayHub } from '../overlay/hub.ts';
+import { LiveFeed } from '../overlay/live-feed.ts';
+import { COUNTERS_CHANNEL } from '../overlay/protocol.ts';
+import { openTestBus, overlayMessage, silentLog, startServer, TestSocket, waitFor, type TestBus, type TestServer } from '../overlay/test-harness.ts';
+
+describe('forged overlay stream entries', () => {
+  let testBus: TestBus;
+  let hub: OverlayHub;
+  let feed: LiveFeed;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    testBus = await openTestBus('memory');
+    hub = new OverlayHub({ bus: testBus.bus, log: silentLog, consumer: `test-forged-${process.pid}`, blockMs: 20 });
+    feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer: `test-forged-${process.pid}`, hub, blockMs: 20 });
+    await Promise.all([hub.start(), feed.start()]);
+    server = await startServer(hub, feed);
+  });
+
+  afterAll(async () => {
+    await Promise.all([feed?.close(), hub?.close()]);
+    await server?.close();
+    await testBus?.dispose();
+  });
+
+  it('ignores entries that are not overlay messages or claim the host’s channels, and delivers the real ones', async () => {
+    const counters = await TestSocket.overlay(server, 'counters');
+    const alerts = await TestSocket.overlay(server, 'alerts');
+    await counters.waitFor((s) => s.ofType('reset').length === 1, 'the counters reset');
+    await alerts.waitFor((s) => s.ofType('reset').length === 2, 'the alerts resets');
+    const countersFrames = counters.frames.length;
+    const rejected = hub.entriesRejected;
+    await testBus.bus.publishMany('overlay', [
+      overlayMessage('host', 'counters', 'state', { likes: 999_999_999 }),
+      { pluginId: 'alerts', channel: 'alerts', kind: 'script', data: '<script>alert(1)</script>', at: new Date().toISOString() },
+      { pluginId: 'x'.repeat(500), channel: 'alerts', kind: 'message', data: {}, at: new Date().toISOString() },
+      { channel: 'alerts', kind: 'message', data: {} },
+      'not an object',
+      null,
+      overlayMessage('alerts', 'alerts', 'message', { text: 'the real one' }),
+    ]);
+    await alerts.waitFor((s) => s.ofType('message').length === 1, 'the real alert');
+    await waitFor(() => hub.entriesRejected === rejected + 6, 'six rejected entries');
+    expect(alerts.ofType('message')).toEqual([expect.objectContaining({ channel: 'alerts/alerts', data: { text: 'the real one' } })]);
+    // The counters widget saw no forged state (the feed's own tally may tick; it never reads 999999999).
+    expect(counters.frames.slice(countersFrames).some((frame) => JSON.stringify(frame).includes('999999999'))).toBe(false);
+    expect(hub.sequence(COUNTERS_CHANNEL)).toBeGreaterThanOrEqual(0);
+    await Promise.all([counters.close(), alerts.close()]);
+  });
+});

@@ -7,30 +7,16 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
 import { captureFiles, capturesDir, captureLines, readmeFacts, repoRoot } from '../test-support/captures.ts';
+import { runTtlp, type TtlpRun } from '../test-support/ttlp-process.ts';
 import { runNormalize, type NormalizeCommandOptions } from './normalize-command.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');
 /** Commands run in an empty folder, so a developer's own .env cannot change what they do. */
 const cwd = mkdtempSync(path.join(tmpdir(), 'ttlp-cli-'));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = TtlpRun;
 
-function ttlp(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const ttlp = (args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> => runTtlp(args, { cwd, env, input });
 
 async function normalizeInProcess(input: string, options: NormalizeCommandOptions = {}) {
   const output = new PassThrough();

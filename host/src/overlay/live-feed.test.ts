@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FOLLOW_DISPLAY_TYPE, SHARE_DISPLAY_TYPE } from '@ttlp/sdk';
-import { OverlayHub } from './hub.ts';
+import type { OverlayHub } from './hub.ts';
 import { LiveFeed } from './live-feed.ts';
 import { COUNTERS_CHANNEL } from './protocol.ts';
-import { BUS_KINDS, TestSocket, newSessionId, openTestBus, silentLog, startServer, testEvent, waitFor, type TestBus, type TestServer } from './test-harness.ts';
+import { BUS_KINDS, openOverlayStack, silentLog, TestSocket, newSessionId, testEvent, waitFor, type OverlayStack, type TestBus, type TestServer } from './test-harness.ts';
 
 for (const kind of BUS_KINDS) {
   describe(`live feed and stream counters on the ${kind} bus`, () => {
@@ -12,20 +12,14 @@ for (const kind of BUS_KINDS) {
     let feed: LiveFeed;
     let server: TestServer;
 
+    let stack: OverlayStack;
+
     beforeAll(async () => {
-      testBus = await openTestBus(kind);
-      const consumer = `test-feed-${process.pid}`;
-      hub = new OverlayHub({ bus: testBus.bus, log: silentLog, consumer, blockMs: 50 });
-      feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer, hub, blockMs: 50, countersIntervalMs: 100 });
-      await Promise.all([hub.start(), feed.start()]);
-      server = await startServer(hub, feed);
+      stack = await openOverlayStack(kind, 'feed', { countersIntervalMs: 100 });
+      ({ testBus, hub, feed, server } = stack);
     });
 
-    afterAll(async () => {
-      await Promise.all([feed?.close(), hub?.close()]);
-      await server?.close();
-      await testBus?.dispose();
-    });
+    afterAll(() => stack?.close());
 
     it('sends every valid event to admin sockets and tallies the counters of the latest session', async () => {
       const admin = await TestSocket.open(`${server.url}/ws/live?token=admin`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OverlayHub } from './hub.ts';
-import { LiveFeed } from './live-feed.ts';
-import { BUS_KINDS, TestSocket, openTestBus, refusal, silentLog, startServer, waitFor, type TestBus, type TestServer } from './test-harness.ts';
+import type { OverlayHub } from './hub.ts';
+import type { LiveFeed } from './live-feed.ts';
+import { BUS_KINDS, openOverlayStack, TestSocket, refusal, waitFor, type OverlayStack, type TestBus, type TestServer } from './test-harness.ts';
 
 for (const kind of BUS_KINDS) {
   describe(`overlay socket handshakes on the ${kind} bus`, () => {
@@ -10,20 +10,14 @@ for (const kind of BUS_KINDS) {
     let feed: LiveFeed;
     let server: TestServer;
 
+    let stack: OverlayStack;
+
     beforeAll(async () => {
-      testBus = await openTestBus(kind);
-      const consumer = `test-routes-${process.pid}`;
-      hub = new OverlayHub({ bus: testBus.bus, log: silentLog, consumer, blockMs: 50 });
-      feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer, hub, blockMs: 50 });
-      await Promise.all([hub.start(), feed.start()]);
-      server = await startServer(hub, feed);
+      stack = await openOverlayStack(kind, 'routes');
+      ({ testBus, hub, feed, server } = stack);
     });
 
-    afterAll(async () => {
-      await Promise.all([feed?.close(), hub?.close()]);
-      await server?.close();
-      await testBus?.dispose();
-    });
+    afterAll(() => stack?.close());
 
     it('refuses an overlay socket without a principal (401), for an unknown widget (404), and with another widget’s token (403)', async () => {
       expect(await refusal(`${server.url}/ws/overlay/alerts`)).toEqual({ status: 401, body: { code: 'AUTH_REQUIRED', message: expect.any(String) } });

@@ -17,8 +17,8 @@ import { createLogger } from '../log.ts';
 import { computeEventId } from '../normalize/event-id.ts';
 import type { OverlayMessage } from '../plugins/plugin-host.ts';
 import { TEST_REDIS_URL, redisAdmin } from '../test-support/backends.ts';
-import type { OverlayHub } from './hub.ts';
-import type { LiveFeed } from './live-feed.ts';
+import { OverlayHub } from './hub.ts';
+import { LiveFeed } from './live-feed.ts';
 import { CLIENT_FRAME_MAX_BYTES } from './protocol.ts';
 import { overlaySocketRoutes, type SocketPrincipal } from './routes.ts';
 
@@ -79,6 +79,36 @@ export async function startServer(hub: OverlayHub, feed: LiveFeed): Promise<Test
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the test server has no port');
   return { app, url: `ws://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+/** A hub and a live feed on a test bus, behind a test server: what one host runs. */
+export interface OverlayStack {
+  testBus: TestBus;
+  hub: OverlayHub;
+  feed: LiveFeed;
+  server: TestServer;
+  close(): Promise<void>;
+}
+
+export async function openOverlayStack(kind: BusKind, name: string, options: { blockMs?: number; countersIntervalMs?: number } = {}): Promise<OverlayStack> {
+  const testBus = await openTestBus(kind);
+  const consumer = `test-${name}-${process.pid}`;
+  const blockMs = options.blockMs ?? 50;
+  const hub = new OverlayHub({ bus: testBus.bus, log: silentLog, consumer, blockMs });
+  const feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer, hub, blockMs, countersIntervalMs: options.countersIntervalMs });
+  await Promise.all([hub.start(), feed.start()]);
+  const server = await startServer(hub, feed);
+  return {
+    testBus,
+    hub,
+    feed,
+    server,
+    async close() {
+      await Promise.all([feed.close(), hub.close()]);
+      await server.close();
+      await testBus.dispose();
+    },
+  };
 }
 
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {

@@ -4,10 +4,10 @@
  * (`host/counters`), and keeps serving the real ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OverlayHub } from '../overlay/hub.ts';
-import { LiveFeed } from '../overlay/live-feed.ts';
+import type { OverlayHub } from '../overlay/hub.ts';
+import type { LiveFeed } from '../overlay/live-feed.ts';
 import { COUNTERS_CHANNEL } from '../overlay/protocol.ts';
-import { openTestBus, overlayMessage, silentLog, startServer, TestSocket, waitFor, type TestBus, type TestServer } from '../overlay/test-harness.ts';
+import { openOverlayStack, overlayMessage, TestSocket, waitFor, type OverlayStack, type TestBus, type TestServer } from '../overlay/test-harness.ts';
 
 describe('forged overlay stream entries', () => {
   let testBus: TestBus;
@@ -15,19 +15,14 @@ describe('forged overlay stream entries', () => {
   let feed: LiveFeed;
   let server: TestServer;
 
+  let stack: OverlayStack;
+
   beforeAll(async () => {
-    testBus = await openTestBus('memory');
-    hub = new OverlayHub({ bus: testBus.bus, log: silentLog, consumer: `test-forged-${process.pid}`, blockMs: 20 });
-    feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer: `test-forged-${process.pid}`, hub, blockMs: 20 });
-    await Promise.all([hub.start(), feed.start()]);
-    server = await startServer(hub, feed);
+    stack = await openOverlayStack('memory', 'forged', { blockMs: 20 });
+    ({ testBus, hub, feed, server } = stack);
   });
 
-  afterAll(async () => {
-    await Promise.all([feed?.close(), hub?.close()]);
-    await server?.close();
-    await testBus?.dispose();
-  });
+  afterAll(() => stack?.close());
 
   it('ignores entries that are not overlay messages or claim the host’s channels, and delivers the real ones', async () => {
     const counters = await TestSocket.overlay(server, 'counters');

@@ -23,12 +23,12 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const get = (url: string) => ({ url, method: 'GET', headers: {} });
 
 describe('plugin http', () => {
-  it.each(['127.0.0.1', '10.0.0.1', '169.254.169.254', '192.168.1.20', '172.16.5.4', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00:ec2::254', '::ffff:127.0.0.1'])(
+  it.each(['127.0.0.1', '10.0.0.1', '169.254.169.254', '192.168.1.20', '172.16.5.4', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00:ec2::254', '::ffff:127.0.0.1', '64:ff9b::7f00:1', '64:ff9b::10.0.0.1', '64:ff9b::a9fe:a9fe', '64:ff9b:1::808:808', '2002:7f00:1::1', '2002:c0a8:114::'])(
     'treats %s as private',
     (address) => expect(isPrivateAddress(address)).toBe(true),
   );
 
-  it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111'])('treats %s as public', (address) => expect(isPrivateAddress(address)).toBe(false));
+  it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '64:ff9b::808:808', '2002:808:808::1'])('treats %s as public', (address) => expect(isPrivateAddress(address)).toBe(false));
 
   it.each(['http://127.0.0.1/', 'http://[::1]/', 'http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data/'])(
     'refuses %s without an exact grant',

@@ -40,8 +40,34 @@ for (const [network, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
+  // Local-use NAT64 translates to whatever the local network routes.
+  ['64:ff9b:1::', 48],
 ] as const)
   PRIVATE.addSubnet(network, prefix, 'ipv6');
+
+/** IPv6 addresses that carry an IPv4 address a gateway forwards to: NAT64 (RFC 6052) and 6to4 (RFC 3056). */
+const NAT64 = new BlockList();
+NAT64.addSubnet('64:ff9b::', 96, 'ipv6');
+const SIX_TO_FOUR = new BlockList();
+SIX_TO_FOUR.addSubnet('2002::', 16, 'ipv6');
+
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 part included). */
+function ipv6Groups(address: string): number[] {
+  const groupsOf = (text: string): number[] =>
+    text === ''
+      ? []
+      : text.split(':').flatMap((group) => {
+          if (!group.includes('.')) return [Number.parseInt(group, 16)];
+          const [a, b, c, d] = group.split('.').map(Number) as [number, number, number, number];
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const [head = '', tail] = address.split('::');
+  const start = groupsOf(head);
+  const end = tail === undefined ? [] : groupsOf(tail);
+  return [...start, ...Array<number>(8 - start.length - end.length).fill(0), ...end];
+}
+
+const ipv4Of = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 
 /** True for an address a plugin must not reach by default (IPv4-mapped IPv6 included). */
 export function isPrivateAddress(address: string): boolean {
@@ -50,7 +76,17 @@ export function isPrivateAddress(address: string): boolean {
   if (family !== 6) return true;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4');
-  return PRIVATE.check(address, 'ipv6');
+  if (PRIVATE.check(address, 'ipv6')) return true;
+  // A translating gateway would carry the request on to the IPv4 address inside.
+  if (NAT64.check(address, 'ipv6')) {
+    const groups = ipv6Groups(address);
+    return PRIVATE.check(ipv4Of(groups[6]!, groups[7]!), 'ipv4');
+  }
+  if (SIX_TO_FOUR.check(address, 'ipv6')) {
+    const groups = ipv6Groups(address);
+    return PRIVATE.check(ipv4Of(groups[1]!, groups[2]!), 'ipv4');
+  }
+  return false;
 }
 
 export class HttpRefused extends Error {

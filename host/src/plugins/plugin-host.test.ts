@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { UnifiedEventOf } from '@ttlp/sdk';
@@ -180,6 +181,33 @@ for (const kind of BACKEND_KINDS) {
       await host.close();
       const feed = (await overlayMessages(pipeline.bus)).filter((message) => message.pluginId === 'follower').map((message) => message.data);
       expect(feed).toEqual([{ label: 'elsewhere', count: 1, text: chats[0]!.payload?.message }]);
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it("keeps a plugin's log fields under their own key: a plugin cannot pass for another", async () => {
+      const root = pluginsRoot([
+        {
+          source: `
+            import { definePlugin } from '@ttlp/sdk';
+            export default definePlugin({ setup(ctx) { ctx.on('CHAT', () => ctx.log.warn('hello', { plugin: 'alerts', msg: 'forged', level: 60 })); } });`,
+          manifest: { id: 'impostor', permissions: { events: ['CHAT'] } },
+        },
+      ]);
+      const [plugin] = discoverPlugins([root]).plugins;
+      await grantPermissions(pipeline.store, plugin!, 'all');
+      await enablePlugin(pipeline.store, plugin!);
+      const lines: Array<Record<string, unknown>> = [];
+      const destination = new Writable({
+        write(chunk, _encoding, done) {
+          for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+          done();
+        },
+      });
+      const host = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log: createLogger({ level: 'info', pretty: false, destination }), roots: [root] });
+      await host.dispatch(chats.slice(0, 1));
+      await host.close();
+      const line = lines.find((entry) => entry.msg === 'hello')!;
+      expect(line).toMatchObject({ plugin: 'impostor', level: 40, fields: { plugin: 'alerts', msg: 'forged', level: 60 } });
       rmSync(root, { recursive: true, force: true });
     });
 

@@ -376,7 +376,8 @@ export class PluginHost {
         this.scheduleFlush();
       },
       log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> | undefined) =>
-        log[level]({ ...fields }, message),
+        // Under a key of their own: a plugin's fields cannot pass for the host's (`plugin`, `level`, `msg`).
+        log[level](fields ? { fields } : {}, message),
       kvGet: (key: string) => kv.get(key),
       kvSet: async (key: string, value: Json, run: RunInfo) => {
         kv.set(key, value);

@@ -1,24 +1,17 @@
 /** The HTTP API through `app.inject()` on the embedded back-end, with the first-party plugins. */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnifiedEvent } from '@ttlp/sdk';
 import { STORAGE_GROUP } from '../pipeline/stages.ts';
 import { PLUGINS_GROUP, type OverlayMessage } from '../plugins/plugin-host.ts';
-import { openTestApp, type TestApp } from '../test-support/host-app.ts';
+import { fakeOverlaysDir, openTestApp, type TestApp } from '../test-support/host-app.ts';
 import { LoginLimiter } from './auth.ts';
 
 let host: TestApp;
 let overlaysDir: string;
 
 beforeAll(async () => {
-  overlaysDir = mkdtempSync(path.join(tmpdir(), 'ttlp-overlays-'));
-  mkdirSync(path.join(overlaysDir, 'assets'));
-  writeFileSync(path.join(overlaysDir, 'index.html'), '<!doctype html><title>settings</title>');
-  writeFileSync(path.join(overlaysDir, 'overlay.html'), '<!doctype html><title>overlay</title>');
-  writeFileSync(path.join(overlaysDir, 'assets', 'app-1234.js'), 'console.log(1)');
+  overlaysDir = fakeOverlaysDir();
   host = await openTestApp('embedded', { overlaysDir, loginLimiter: new LoginLimiter(3, 60_000) });
 }, 60_000);
 

@@ -8,9 +8,6 @@
  * every 4xx is JSON with a string `code`. `FUZZ_SEED` replays a run.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
@@ -18,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '@ttlp/sdk';
 import { createLogger } from '../log.ts';
 import { LiveFeed, OverlayHub, overlaySocketRoutes } from '../overlay/index.ts';
-import { openTestApp, type TestApp } from '../test-support/host-app.ts';
+import { fakeOverlaysDir, openTestApp, type TestApp } from '../test-support/host-app.ts';
 import { buildApp } from './app.ts';
 import { LoginLimiter } from './auth.ts';
 
@@ -67,11 +64,7 @@ const known = {
 };
 
 beforeAll(async () => {
-  const overlaysDir = mkdtempSync(path.join(tmpdir(), 'ttlp-fuzz-overlays-'));
-  mkdirSync(path.join(overlaysDir, 'assets'));
-  writeFileSync(path.join(overlaysDir, 'index.html'), '<!doctype html><title>settings</title>');
-  writeFileSync(path.join(overlaysDir, 'overlay.html'), '<!doctype html><title>overlay</title>');
-  writeFileSync(path.join(overlaysDir, 'assets', 'app-1234.js'), 'console.log(1)');
+  const overlaysDir = fakeOverlaysDir();
   host = await openTestApp('embedded', { overlaysDir });
   const errors = new PassThrough();
   errors.on('data', (chunk: Buffer) => errorLog.push(...chunk.toString('utf8').split('\n').filter(Boolean)));

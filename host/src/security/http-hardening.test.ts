@@ -3,20 +3,13 @@
  * API's answers and its errors alike; the pages' content security policy; API answers (tokens,
  * overlay URLs) kept out of caches; tokens accepted only where they belong.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestApp, type TestApp } from '../test-support/host-app.ts';
+import { fakeOverlaysDir, openTestApp, type TestApp } from '../test-support/host-app.ts';
 
 let host: TestApp;
 
 beforeAll(async () => {
-  const overlaysDir = mkdtempSync(path.join(tmpdir(), 'ttlp-headers-'));
-  mkdirSync(path.join(overlaysDir, 'assets'));
-  writeFileSync(path.join(overlaysDir, 'index.html'), '<!doctype html><title>settings</title>');
-  writeFileSync(path.join(overlaysDir, 'overlay.html'), '<!doctype html><title>overlay</title>');
-  writeFileSync(path.join(overlaysDir, 'assets', 'app-1234.js'), 'console.log(1)');
+  const overlaysDir = fakeOverlaysDir();
   host = await openTestApp('embedded', { overlaysDir });
 }, 60_000);
 

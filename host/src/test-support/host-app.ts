@@ -2,6 +2,9 @@
  * The API app on a real back-end for route tests (`app.inject()`, no port): pipeline stages and
  * the plugin host (first-party plugins) running, an admin token issued.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.ts';
 import { AccessTokens, LoginLimiter } from '../api/auth.ts';
@@ -13,6 +16,19 @@ import { Pipeline } from '../pipeline/pipeline.ts';
 import { FIRST_PARTY_PLUGINS_DIR } from '../plugins/discovery.ts';
 import { PluginHost } from '../plugins/plugin-host.ts';
 import { createTestBackend, type BackendKind } from './backends.ts';
+
+/**
+ * A stand-in for the built pages (`overlays/dist`): the two pages, titled `settings` and
+ * `overlay`, and one hashed asset, `/assets/app-1234.js`.
+ */
+export function fakeOverlaysDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ttlp-overlays-'));
+  mkdirSync(path.join(dir, 'assets'));
+  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>settings</title>');
+  writeFileSync(path.join(dir, 'overlay.html'), '<!doctype html><title>overlay</title>');
+  writeFileSync(path.join(dir, 'assets', 'app-1234.js'), 'console.log(1)');
+  return dir;
+}
 
 /** The tests' pseudonymization key (at least 32 bytes). */
 export const TEST_PSEUDONYMIZATION_SECRET = 'test-pseudonymization-secret-0123456789abcdef';

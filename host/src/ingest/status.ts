@@ -1,5 +1,9 @@
-/** What the settings page and `/health` show about each followed stream's ingest. */
-export type IngestState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+/**
+ * What the settings page and `/health` show about each followed stream's ingest. `offline`:
+ * the user is not live, the provider checks again from time to time; `disconnected`: the
+ * connection failed or dropped and the provider is waiting to try again.
+ */
+export type IngestState = 'connecting' | 'connected' | 'offline' | 'disconnected' | 'stopped';
 
 export interface IngestStatus {
   /** Provider name: `demo`, `direct`, `euler`, `capture`. */

@@ -20,6 +20,25 @@ const SETTINGS = {
     schema: Type.Array(Type.String({ pattern: '^[A-Za-z0-9._]{1,64}$' }), { maxItems: 32 }),
     default: [],
   },
+  /** How live users are followed (D-004): the connector talking to TikTok, or Euler Stream's relay. */
+  provider: { env: 'TIKTOK_PROVIDER', flag: '--provider', schema: Type.Enum(['direct', 'euler']), default: 'direct' },
+  /** TikTok's web and webcast hosts, for a fake (`ttlp fake-tiktok`) or a mirror; http only. */
+  tiktokUrl: { env: 'TIKTOK_URL', flag: '--tiktok-url', schema: Type.String({ pattern: '^http://[^/?#@\\s]+/?$' }), default: undefined },
+  /** Euler Stream's sign server (direct provider); by default the TikTok URL when one is given, else Euler's. */
+  signApiUrl: { env: 'SIGN_API_URL', flag: undefined, schema: Type.String({ pattern: '^https?://' }), default: undefined },
+  /** Euler Stream API key: the sign server's (direct) or the relay's (euler, required). */
+  eulerApiKey: { env: 'EULER_API_KEY', flag: undefined, schema: Type.String({ minLength: 1, maxLength: 512 }), default: undefined },
+  /** Euler Stream's WebSocket relay (euler provider). */
+  eulerWsUrl: { env: 'EULER_WS_URL', flag: undefined, schema: Type.String({ pattern: '^wss?://' }), default: 'wss://ws.eulerstream.com' },
+  /** A logged-in TikTok session (cookie `sessionid`) and its `tt-target-idc`; both or neither. */
+  tiktokSessionId: { env: 'TIKTOK_SESSION_ID', flag: undefined, schema: Type.String({ minLength: 1, maxLength: 512 }), default: undefined },
+  tiktokTargetIdc: { env: 'TIKTOK_TARGET_IDC', flag: undefined, schema: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), default: undefined },
+  /** HTTP(S) proxy for every connection to TikTok, the sign server and the relay. */
+  proxy: { env: 'TIKTOK_PROXY', flag: '--proxy', schema: Type.String({ pattern: '^https?://' }), default: undefined },
+  /** How often an offline user is checked for going live, seconds. */
+  livePollSeconds: { env: 'LIVE_POLL_INTERVAL', flag: '--live-poll-interval', schema: Type.Number({ minimum: 0.05, maximum: 86_400 }), default: 30 },
+  /** Failed connection attempts in a row before a followed user is given up; 0 = never. */
+  reconnectMaxAttempts: { env: 'RECONNECT_MAX_ATTEMPTS', flag: undefined, schema: Type.Integer({ minimum: 0, maximum: 1_000_000 }), default: 0 },
   demoRate: { env: 'DEMO_RATE', flag: '--demo-rate', schema: Type.Number({ exclusiveMinimum: 0, maximum: 1000 }), default: 4 },
   demoSeed: { env: 'DEMO_SEED', flag: '--demo-seed', schema: Type.Integer({ minimum: 0, maximum: 4294967295 }), default: undefined },
   /** Keep stacks in ERROR events and logs (never in production). */
@@ -77,6 +96,16 @@ export const HostConfigSchema = Type.Object(
     logLevel: SETTINGS.logLevel.schema,
     logFormat: SETTINGS.logFormat.schema,
     tiktokUsers: SETTINGS.tiktokUsers.schema,
+    provider: SETTINGS.provider.schema,
+    tiktokUrl: Type.Optional(SETTINGS.tiktokUrl.schema),
+    signApiUrl: Type.Optional(SETTINGS.signApiUrl.schema),
+    eulerApiKey: Type.Optional(SETTINGS.eulerApiKey.schema),
+    eulerWsUrl: SETTINGS.eulerWsUrl.schema,
+    tiktokSessionId: Type.Optional(SETTINGS.tiktokSessionId.schema),
+    tiktokTargetIdc: Type.Optional(SETTINGS.tiktokTargetIdc.schema),
+    proxy: Type.Optional(SETTINGS.proxy.schema),
+    livePollSeconds: SETTINGS.livePollSeconds.schema,
+    reconnectMaxAttempts: SETTINGS.reconnectMaxAttempts.schema,
     demoRate: SETTINGS.demoRate.schema,
     demoSeed: Type.Optional(SETTINGS.demoSeed.schema),
     debug: SETTINGS.debug.schema,
@@ -114,6 +143,10 @@ export const CONFIG_ENV_VARIABLES: readonly string[] = Object.values(SETTINGS).m
 /** Command-line flags that override environment variables (strings as commander gives them). */
 export interface ConfigFlags {
   user?: string[];
+  provider?: string;
+  tiktokUrl?: string;
+  proxy?: string;
+  livePollInterval?: string;
   logLevel?: string;
   logFormat?: string;
   demoRate?: string;
@@ -150,6 +183,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Hos
     logLevel: flags.logLevel,
     logFormat: flags.logFormat,
     tiktokUsers: flags.user?.length ? flags.user : undefined,
+    provider: flags.provider,
+    tiktokUrl: flags.tiktokUrl,
+    proxy: flags.proxy,
+    livePollSeconds: flags.livePollInterval,
     demoRate: flags.demoRate,
     demoSeed: flags.demoSeed,
     debug: flags.debug,
@@ -168,13 +205,29 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Hos
     if (key === 'debug' && typeof value === 'string') value = truthy(value);
     if (value !== undefined) candidate[key] = value;
   }
-  if (check(candidate)) return candidate;
+  if (check(candidate)) {
+    const problems = crossChecks(candidate);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return candidate;
+  }
   const problems = (check.errors ?? []).map((error) => {
     const key = error.instancePath.split('/')[1] as SettingKey | undefined;
     const allowed = error.keyword === 'enum' ? ` (${(error.params.allowedValues as string[]).join(', ')})` : '';
     return `${key ? origin(key) : 'configuration'}: ${error.message ?? error.keyword}${allowed}`;
   });
   throw new ConfigError([...new Set(problems)]);
+}
+
+/** Settings that are valid alone but not together. */
+function crossChecks(config: HostConfig): string[] {
+  const problems: string[] = [];
+  if ((config.tiktokSessionId === undefined) !== (config.tiktokTargetIdc === undefined))
+    problems.push(`${origin('tiktokSessionId')} and ${origin('tiktokTargetIdc')}: give both or neither`);
+  if (config.provider === 'euler' && config.tiktokUsers.length > 0 && config.eulerApiKey === undefined)
+    problems.push(`${origin('eulerApiKey')}: the euler provider needs an Euler Stream API key`);
+  if (config.provider === 'euler' && config.tiktokUrl !== undefined)
+    problems.push(`${origin('tiktokUrl')}: applies to the direct provider; the euler provider connects to ${origin('eulerWsUrl')}`);
+  return problems;
 }
 
 /** The retention policy from the configuration. */

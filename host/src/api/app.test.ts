@@ -133,6 +133,26 @@ describe('health, status and metrics', () => {
     expect(status).toMatchObject({ bus: { kind: 'memory', ok: true }, storage: { driver: 'pglite', ok: true } });
   });
 
+  it('shows each followed stream in /health, and a stream that lost its connection as degraded', async () => {
+    const board = host.ingest;
+    const before = board.list().length;
+    const live = board.add({ name: 'direct', user: 'first_creator', state: 'connected' });
+    board.add({ name: 'direct', user: 'second_creator', state: 'offline' });
+    let health = (await host.app.inject({ method: 'GET', url: '/health' })).json();
+    expect(health.streams.slice(before)).toEqual([
+      { provider: 'direct', user: 'first_creator', state: 'connected', reconnects: 0 },
+      { provider: 'direct', user: 'second_creator', state: 'offline', reconnects: 0 },
+    ]);
+    expect(health.components.provider).toEqual({ status: 'ok' });
+    Object.assign(live, { state: 'disconnected', lastError: 'the connection was lost (close code 1006)', reconnects: 2 });
+    health = (await host.app.inject({ method: 'GET', url: '/health' })).json();
+    expect(health).toMatchObject({ status: 'degraded', components: { provider: { status: 'degraded', detail: '@first_creator disconnected' } } });
+    // No error text or session ids on the open endpoint.
+    expect(JSON.stringify(health)).not.toContain('1006');
+    live.state = 'connected';
+    live.lastError = null;
+  });
+
   it('exports Prometheus metrics', async () => {
     const metrics = await host.app.inject({ method: 'GET', url: '/metrics', headers: host.admin });
     expect(metrics.statusCode).toBe(200);

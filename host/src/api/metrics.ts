@@ -25,6 +25,8 @@ export class HostMetrics {
   readonly stored: Counter<'type'>;
   readonly rejected: Counter<'code'>;
   readonly pluginFaults: Counter<'plugin' | 'kind'>;
+  readonly ingestConnections: Counter<'provider' | 'user'>;
+  readonly ingestRejected: Counter<'provider' | 'code'>;
   readonly pluginDispatch: Histogram<'plugin'>;
   private overlay: OverlayClientCounts | undefined;
 
@@ -39,6 +41,18 @@ export class HostMetrics {
       registers: [this.registry],
     });
     this.pluginFaults = new Counter({ name: 'ttlp_plugin_faults_total', help: 'Plugin faults, by plugin and kind', labelNames: ['plugin', 'kind'], registers: [this.registry] });
+    this.ingestConnections = new Counter({
+      name: 'ttlp_ingest_connections_total',
+      help: 'Live connections made (each starts a session), by provider and followed user',
+      labelNames: ['provider', 'user'],
+      registers: [this.registry],
+    });
+    this.ingestRejected = new Counter({
+      name: 'ttlp_ingest_rejected_total',
+      help: 'Live messages that could not be decoded (dead-lettered) or have no schema, by provider and code',
+      labelNames: ['provider', 'code'],
+      registers: [this.registry],
+    });
     this.pluginDispatch = new Histogram({
       name: 'ttlp_plugin_dispatch_seconds',
       help: 'Time a plugin took per event (averaged over each batch)',

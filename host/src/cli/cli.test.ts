@@ -179,15 +179,10 @@ describe('ttlp start', () => {
     expect(lines.filter((l) => l.eventType)).toHaveLength(closing.received as number);
   });
 
-  it('refuses to follow a TikTok user in this version, with exit 2', async () => {
-    const run = await ttlp(['start', '--user', '@somebody', '--log-format', 'json']);
-    expect(run.code).toBe(2);
-    expect(run.stdout).toContain('direct provider');
-  });
-
   it('reads .env from the working directory, below the real environment', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ttlp-env-'));
-    writeFileSync(path.join(dir, '.env'), 'TIKTOK_USERNAME=from_dotenv\nLOG_FORMAT=json\nLOG_LEVEL=silent\n');
+    // A TikTok URL where nothing listens, and no second attempt: the host gives up on the user at once.
+    writeFileSync(path.join(dir, '.env'), 'TIKTOK_USERNAME=from_dotenv\nLOG_FORMAT=json\nLOG_LEVEL=silent\nTIKTOK_URL=http://127.0.0.1:9\nRECONNECT_MAX_ATTEMPTS=1\nPORT=0\n');
     const run = await new Promise<Run>((resolve) => {
       const { TIKTOK_USERNAME: _user, ...env } = process.env;
       const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start'], { cwd: dir, stdio: 'pipe', env: { ...env, LOG_LEVEL: 'error' } });
@@ -195,9 +190,11 @@ describe('ttlp start', () => {
       child.stdout.on('data', (chunk) => (stdout += chunk));
       child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
     });
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(1);
     // The user came from .env; the log level from the environment (with .env's "silent" nothing would show).
-    expect(JSON.parse(run.stdout.trim())).toMatchObject({ level: 50, users: ['from_dotenv'] });
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ level: 50, user: 'from_dotenv', kind: 'gave-up' });
+    expect(lines.at(-1)).toMatchObject({ level: 50, msg: 'stopped following every user; the host stops' });
   });
 
   it('lists every configuration problem and exits 2', async () => {

@@ -78,6 +78,11 @@ function buildProgram(run: (code: number) => void): Command {
     .command('start')
     .description('run the host; with no TikTok user it runs the demo provider')
     .option('-u, --user <name>', 'TikTok user to follow, with or without @ (repeatable; env TIKTOK_USERNAME)', collect)
+    .addOption(new Option('--provider <provider>', 'how to follow users: the connector directly, or Euler Stream\'s relay (env TIKTOK_PROVIDER, default direct)').choices(['direct', 'euler']))
+    .option('--tiktok-url <url>', 'TikTok\'s web and webcast hosts, for `ttlp fake-tiktok` or a mirror: http://host:port (env TIKTOK_URL)')
+    .option('--record <file>', 'also write every live message to this capture v1 file ({user} in the name: one file per user)')
+    .option('--proxy <url>', 'HTTP(S) proxy for TikTok, the sign server and the relay (env TIKTOK_PROXY)')
+    .option('--live-poll-interval <seconds>', 'how often to check whether an offline user went live (env LIVE_POLL_INTERVAL, default 30)')
     .option('--demo-rate <n>', 'demo messages per second (env DEMO_RATE, default 4)')
     .option('--demo-seed <n>', 'seed for a repeatable demo session (env DEMO_SEED)')
     .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL, default info)').choices(LOG_LEVELS))
@@ -89,7 +94,7 @@ function buildProgram(run: (code: number) => void): Command {
     .option('--dev', 'reload a running plugin when its files change (its kv is kept)')
     .option('--port <n>', 'port of the settings page, overlays and API (env PORT, default 8787; 0 = any free port)')
     .option('--host <address>', 'address to listen on (env HOST, default 127.0.0.1; 0.0.0.0 for other machines)')
-    .addHelpText('after', BACKENDS_HELP)
+    .addHelpText('after', `${BACKENDS_HELP}\n${LIVE_HELP}`)
     .action(async (flags) =>
       withStopSignal(async (signal) => {
         const { runStart } = await import('./start-command.ts');
@@ -207,9 +212,62 @@ function buildProgram(run: (code: number) => void): Command {
       run(await runNormalize(options, { input: process.stdin, output: process.stdout, errors: process.stderr }));
     });
 
+  program
+    .command('fake-tiktok')
+    .description('a local fake TikTok that plays a capture to the real connector (for tests, demos and plugin development)')
+    .requiredOption('--capture <file>', 'capture v1 NDJSON file to play')
+    .option('--port <n>', 'port to listen on (default 8788; 0 = any free port)', '8788')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1)', '127.0.0.1')
+    .option('--speed <n>', 'pace by the capture\'s timing, N times as fast (default 1)', positiveNumber, 1)
+    .option('--fast', 'send as fast as the client takes it instead of pacing')
+    .option('--loop', 'start over when the capture ends (new message ids) instead of ending the stream')
+    .option('--offline-for <seconds>', 'users are offline for this long after the start, then go live', nonNegativeNumber)
+    .option('--rate-limit <requests>', 'answer the first N sign requests with 429', wholeNumber)
+    .option('--retry-after <seconds>', 'retry-after of those 429 answers (default 1)', wholeNumber, 1)
+    .option('--drop-after <messages>', 'cut each room\'s socket abruptly once, after N messages', wholeNumber)
+    .addHelpText('after', FAKE_TIKTOK_HELP)
+    .action(async (options) =>
+      withStopSignal(async (signal) => {
+        const { runFakeTikTok } = await import('./fake-tiktok-command.ts');
+        run(await runFakeTikTok(options, { signal }));
+      }),
+    );
+
   addPluginCommands(program, run);
   return program;
 }
+
+function nonNegativeNumber(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed >= 0) || !Number.isFinite(parsed)) throw new InvalidArgumentError('must be a number ≥ 0');
+  return parsed;
+}
+
+function wholeNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return parsed;
+}
+
+const LIVE_HELP = `Following live users: the direct provider uses tiktok-live-connector (signed by Euler
+Stream's sign server; EULER_API_KEY raises its limits); --provider euler uses Euler Stream's
+relay and needs EULER_API_KEY. Keys and TikTok session cookies are read from the environment
+or .env only, never from flags. A connection that drops is retried (1 s doubling to 60 s,
+±20 % jitter; RECONNECT_MAX_ATTEMPTS limits it); an offline user is checked every
+--live-poll-interval seconds. Every connection is a new session.
+Example against a local fake:
+  ttlp fake-tiktok --capture capture.ndjson          (in one terminal)
+  ttlp start --user @fake --tiktok-url http://127.0.0.1:8788`;
+
+const FAKE_TIKTOK_HELP = `
+It serves the room page, room info, the sign server's connect endpoint and the webcast
+WebSocket, and plays the capture as gzip protobuf push frames; heartbeats and acks are
+answered. Every user name gets its own room. When the capture ends the stream ends (a
+control message), unless --loop. Run the host against it with:
+  ttlp start --user @anyone --tiktok-url http://127.0.0.1:8788
+Control it while it runs (POST; user=<name> where a room is meant):
+  /__fake/drop  /__fake/end?user=  /__fake/offline?user=  /__fake/live?user=
+  /__fake/rate-limit?requests=N&retryAfter=S      GET /__fake/status`;
 
 const PLUGINS_HELP = `
 Plugins are found in the repository's plugins/ and in PLUGINS_DIR (default ./data/plugins).

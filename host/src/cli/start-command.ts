@@ -15,17 +15,20 @@ import { HostMetrics } from '../api/metrics.ts';
 import { HostServer } from '../api/server.ts';
 import { IngestBoard } from '../ingest/status.ts';
 import { OVERLAY_WIDGETS } from '../overlay/protocol.ts';
-import { CommandError, EXIT_USAGE } from './errors.ts';
+import { CommandError, EXIT_FAILURE, EXIT_USAGE } from './errors.ts';
 import { pluginRoots } from './plugin-command.ts';
 import { configFrom, loggerFor, openPipeline, pseudonymizationSecret } from './pipeline-command.ts';
 import { pseudonymizerFor } from '../privacy/pseudonymize.ts';
 import { RetentionSchedule } from '../privacy/retention.ts';
+import { followLiveUsers, recordingPath } from './live-ingest.ts';
 
 export interface StartFlags extends ConfigFlags {
   /** Reload plugins when their files change. */
   dev?: boolean;
   /** false with --no-ingest: run only the pipeline stages (extra hosts sharing Redis and PostgreSQL). */
   ingest?: boolean;
+  /** Record every live message to this capture v1 file (`{user}` in it: one file per user). */
+  record?: string;
 }
 
 export interface StartContext {
@@ -72,13 +75,10 @@ const waitForAbort = (signal: AbortSignal) =>
 export async function runStart(flags: StartFlags, context: StartContext): Promise<number> {
   const config = configFrom(context.env, flags);
   const log = loggerFor(config, context.stdout);
-  if (config.tiktokUsers.length > 0 && flags.ingest !== false) {
-    log.error(
-      { users: config.tiktokUsers },
-      'following a live TikTok user needs the direct provider, which this version does not include yet; run without --user / TIKTOK_USERNAME to start the demo',
-    );
-    return EXIT_USAGE;
-  }
+  if (flags.record !== undefined && config.tiktokUsers.length === 0)
+    throw new CommandError('--record needs a TikTok user to follow (--user or TIKTOK_USERNAME)', EXIT_USAGE);
+  if (flags.record !== undefined && flags.ingest === false) throw new CommandError('--record and --no-ingest exclude each other', EXIT_USAGE);
+  if (flags.record !== undefined) recordingPath(flags.record, config.tiktokUsers[0] ?? '', config.tiktokUsers.length);
   // Checked before anything starts: a missing or short secret is a configuration error.
   const secret = await pseudonymizationSecret(config);
   const pipeline = await openPipeline(config, log);
@@ -87,6 +87,7 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
   const ingest = new IngestBoard();
   let plugins: PluginHost | undefined;
   let server: HostServer | undefined;
+  let exitCode = 0;
   try {
     pipeline.startStages({
       onStored: logStored(log, metrics),
@@ -126,6 +127,14 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
     if (flags.ingest === false) {
       log.info({ consumer: pipeline.consumer }, `ttlp host started without ingest (pipeline stages only): ${backends}; press Ctrl+C to stop`);
       await waitForAbort(context.signal);
+    } else if (config.tiktokUsers.length > 0) {
+      log.info(`ttlp host started: ${backends}`);
+      await followLiveUsers({ config, pipeline, log, metrics, board: ingest, signal: context.signal, record: flags.record });
+      // Every provider gave up (RECONNECT_MAX_ATTEMPTS, a refused API key): a supervisor should see it.
+      if (!context.signal.aborted) {
+        log.error('stopped following every user; the host stops');
+        exitCode = EXIT_FAILURE;
+      }
     } else {
       const provider = new DemoProvider({ seed: config.demoSeed, rate: config.demoRate });
       const status = ingest.add({ name: provider.name, user: null, streamId: provider.streamId, sessionId: provider.sessionId, state: 'connected' });
@@ -160,5 +169,5 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
     await pipeline.close();
   }
   log.info('ttlp host stopped');
-  return 0;
+  return exitCode;
 }

@@ -12,7 +12,7 @@ import type { Logger } from '../log.ts';
 import { createBus } from '../bus/index.ts';
 import type { Consumer, DeadLetter, EventBus, StreamName } from '../bus/types.ts';
 import { openStore, type Store } from '../store/database.ts';
-import { startSession } from '../store/sessions.ts';
+import { endSession, startSession } from '../store/sessions.ts';
 import type { IngestProvider } from '../ingest/provider.ts';
 import { publishProvider, type PublishResult } from './publisher.ts';
 import { NORMALIZER_GROUP, STORAGE_GROUP, startNormalizer, startStorageWriter } from './stages.ts';
@@ -109,6 +109,9 @@ export class Pipeline {
             meta: session.meta,
           }),
         ),
+      onSessionEnd: async (last: RawEnvelope) => {
+        await this.resilient(() => endSession(this.store, last.sessionId, new Date(last.timestamp)));
+      },
     });
   }
 

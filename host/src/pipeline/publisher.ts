@@ -12,6 +12,8 @@ export interface PublishOptions {
   lingerMs?: number;
   /** Called before the first envelope of each session is published (to record the session). */
   onSession?: (first: RawEnvelope) => Promise<void>;
+  /** Called once a session's `disconnected` envelope is published (to record its end). */
+  onSessionEnd?: (last: RawEnvelope) => Promise<void>;
   /** Called after each published batch with the running total. */
   onPublished?: (published: number) => void;
 }
@@ -65,7 +67,10 @@ export async function publishProvider(provider: IngestProvider, bus: EventBus, o
         await options.onSession?.(envelope);
       }
       buffer.push(envelope);
-      if (buffer.length >= batchSize) await flush();
+      if (envelope.type === 'disconnected' && options.onSessionEnd) {
+        await flush();
+        await options.onSessionEnd(envelope);
+      } else if (buffer.length >= batchSize) await flush();
       else timer ??= setTimeout(() => void flush().catch(() => undefined), options.lingerMs ?? 20);
     }
   } finally {

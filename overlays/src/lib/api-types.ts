@@ -37,7 +37,7 @@ export interface UnifiedEvent {
 
 export interface ProviderStatus {
   name: string;
-  state: 'connecting' | 'connected' | 'disconnected' | 'stopped';
+  state: 'connecting' | 'connected' | 'offline' | 'disconnected' | 'stopped';
   streamId: string | null;
   sessionId: string | null;
   reconnects: number;

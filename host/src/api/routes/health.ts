@@ -13,10 +13,18 @@ const CHECK_TIMEOUT_MS = 2_000;
 type ComponentStatus = 'ok' | 'degraded' | 'fail';
 
 const Component = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('fail')]), detail: Type.Optional(Type.String()) });
+const Stream = Type.Object({
+  provider: Type.String(),
+  user: Type.Union([Type.String(), Type.Null()]),
+  state: Type.String(),
+  reconnects: Type.Integer(),
+});
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('fail')]),
   failing: Type.Array(Type.String()),
   components: Type.Object({ storage: Component, bus: Component, provider: Component, plugins: Component }),
+  /** Each followed stream's ingest (the demo's too): no errors or ids, only what a monitor needs. */
+  streams: Type.Array(Stream),
 });
 
 async function within<T>(work: Promise<T>): Promise<T> {
@@ -43,8 +51,11 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   const componentStates = async () => {
     const [storage, busState] = await Promise.all([check(() => store.db.execute(sql`select 1`)), check(() => bus.length('events'))]);
     const providers = ingest.list();
-    const troubled = providers.filter((entry) => entry.state === 'disconnected' && entry.lastError);
-    const provider = troubled.length > 0 ? { status: 'degraded' as const, detail: `${troubled.map((entry) => entry.name).join(', ')} disconnected` } : { status: 'ok' as const };
+    const troubled = providers.filter((entry) => (entry.state === 'disconnected' || entry.state === 'stopped') && entry.lastError);
+    const provider =
+      troubled.length > 0
+        ? { status: 'degraded' as const, detail: troubled.map((entry) => `${entry.user ? `@${entry.user}` : entry.name} ${entry.state}`).join(', ') }
+        : { status: 'ok' as const };
     const faulted = storage.status === 'ok' ? (await listPluginRows(store)).filter((row) => row.status === 'faulted' || (!row.enabled && row.lastError)) : [];
     const pluginState = faulted.length > 0 ? { status: 'degraded' as const, detail: `faulted: ${faulted.map((row) => row.pluginId).join(', ')}` } : { status: 'ok' as const };
     return { storage, bus: busState, provider, plugins: pluginState, faulted: faulted.map((row) => row.pluginId) };
@@ -55,7 +66,8 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     const failing = Object.entries(components).filter(([, state]) => state.status === 'fail').map(([name]) => name);
     const degraded = Object.values(components).some((state) => state.status === 'degraded');
     const status = failing.length > 0 ? 'fail' : degraded ? 'degraded' : 'ok';
-    return reply.status(failing.length > 0 ? 503 : 200).send({ status, failing, components });
+    const streams = ingest.list().map((entry) => ({ provider: entry.name, user: entry.user, state: entry.state, reconnects: entry.reconnects }));
+    return reply.status(failing.length > 0 ? 503 : 200).send({ status, failing, components, streams });
   });
 
   app.get('/api/status', { onRequest: app.requireAdmin }, async () => {

@@ -19,9 +19,8 @@ import { LiveProvider, type LiveNotice } from '../ingest/live/live-provider.ts';
 import { CaptureRecorder } from '../ingest/live/recorder.ts';
 import type { LiveRejection, LiveTransport } from '../ingest/live/transport.ts';
 import { CommandError, EXIT_USAGE } from './errors.ts';
+import { ingestUntilStopped } from './host-ingest.ts';
 
-/** How long a stopping host waits for what it received to be stored. */
-const DRAIN_TIMEOUT_MS = 10_000;
 const USER_PLACEHOLDER = '{user}';
 
 export interface LiveIngestOptions {
@@ -111,22 +110,7 @@ async function followOne(options: LiveIngestOptions & { user: string; agent: Age
       logNotice(log, notice);
     },
   });
-  let counted = 0;
-  const published = await pipeline.ingest(
-    provider,
-    { type: 'live', provider: transport.name, meta: { user } },
-    {
-      signal,
-      onPublished: (total) => {
-        metrics.received.inc(total - counted);
-        counted = total;
-      },
-    },
-  );
-  // What was received is stored before the host goes (the in-process bus keeps nothing across a restart).
-  await pipeline
-    .waitForStored(published.lastId, { signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) })
-    .catch(() => log.warn(`stopping before everything received from @${user} was stored (waited ${DRAIN_TIMEOUT_MS / 1000} s)`));
+  const published = await ingestUntilStopped(pipeline, provider, { type: 'live', provider: transport.name, meta: { user } }, { signal, metrics, log, source: `@${user}` });
   log.info({ received: published.published }, `@${user}: ${published.published} messages received`);
 }
 

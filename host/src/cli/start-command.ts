@@ -21,6 +21,7 @@ import { configFrom, loggerFor, openPipeline, pseudonymizationSecret } from './p
 import { pseudonymizerFor } from '../privacy/pseudonymize.ts';
 import { RetentionSchedule } from '../privacy/retention.ts';
 import { followLiveUsers, recordingPath } from './live-ingest.ts';
+import { ingestUntilStopped } from './host-ingest.ts';
 
 export interface StartFlags extends ConfigFlags {
   /** Reload plugins when their files change. */
@@ -65,9 +66,6 @@ async function banner(server: HostServer): Promise<string> {
 
 /** How soon a change to a plugin made elsewhere (another host, `ttlp plugin`) applies here. */
 const PLUGIN_CHANGES_POLL_MS = 5_000;
-
-/** How long a stopping host waits for what it received to be stored. */
-const DRAIN_TIMEOUT_MS = 10_000;
 
 const waitForAbort = (signal: AbortSignal) =>
   new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
@@ -142,23 +140,12 @@ export async function runStart(flags: StartFlags, context: StartContext): Promis
         { provider: provider.name, sessionId: provider.sessionId, streamId: provider.streamId, rate: config.demoRate },
         `ttlp host started with the demo provider (no TikTok user given): room ${provider.streamId}, session ${provider.sessionId}; ${backends}; press Ctrl+C to stop`,
       );
-      let counted = 0;
-      const published = await pipeline.ingest(
+      const published = await ingestUntilStopped(
+        pipeline,
         provider,
         { type: 'live', provider: provider.name, meta: { seed: provider.seed } },
-        {
-          signal: context.signal,
-          onPublished: (total) => {
-            metrics.received.inc(total - counted);
-            counted = total;
-          },
-        },
+        { signal: context.signal, metrics, log, status },
       );
-      status.state = 'stopped';
-      // What was received is stored before the host goes (the in-process bus keeps nothing across a restart).
-      await pipeline
-        .waitForStored(published.lastId, { signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) })
-        .catch(() => log.warn(`stopping before everything received was stored (waited ${DRAIN_TIMEOUT_MS / 1000} s)`));
       const stored = await countEvents(pipeline.store, provider.sessionId);
       log.info({ sessionId: provider.sessionId, received: published.published, stored }, `session ${provider.sessionId}: ${published.published} received, ${stored} stored`);
     }

@@ -4,7 +4,7 @@
  * repeats an id within a stream, and the pipeline deduplicates by it).
  */
 import * as connector from 'tiktok-live-connector';
-import { parseJsonLine, readLines, ROOM_VOTE_WINDOW } from '../ingest/capture.ts';
+import { majorityRoomId, parseJsonLine, readLines, ROOM_VOTE_WINDOW, UNKNOWN_STREAM_ID } from '../ingest/capture.ts';
 import { validateCaptureLine } from '@ttlp/sdk/contract';
 import type { OutgoingMessage } from './frames.ts';
 
@@ -47,23 +47,23 @@ function schemaOf(type: string): SchemaFns | undefined {
   return typeof schema === 'object' && schema !== null && 'decode' in schema && 'encode' in schema ? (schema as SchemaFns) : undefined;
 }
 
-function commonOf(decoded: unknown): { msgId?: string; roomId?: string } | undefined {
+function commonOf(decoded: unknown): { msgId?: string } | undefined {
   const common = (decoded as { common?: unknown }).common;
-  return typeof common === 'object' && common !== null ? (common as { msgId?: string; roomId?: string }) : undefined;
+  return typeof common === 'object' && common !== null ? (common as { msgId?: string }) : undefined;
 }
 
 /** The room most of the first messages belong to (D-016): the followed stream's. */
 export function captureRoomId(messages: readonly CapturedMessage[]): string | undefined {
-  const votes = new Map<string, number>();
-  for (const message of messages.slice(0, ROOM_VOTE_WINDOW)) {
+  const decoded = messages.slice(0, ROOM_VOTE_WINDOW).flatMap((message) => {
     try {
-      const roomId = commonOf(schemaOf(message.type)?.decode(message.proto))?.roomId;
-      if (roomId && /^[1-9][0-9]*$/.test(roomId)) votes.set(roomId, (votes.get(roomId) ?? 0) + 1);
+      const data = schemaOf(message.type)?.decode(message.proto);
+      return typeof data === 'object' && data !== null ? [data as Record<string, unknown>] : [];
     } catch {
-      // An undecodable message has no vote.
+      return []; // An undecodable message has no vote.
     }
-  }
-  return [...votes].sort((a, b) => b[1] - a[1])[0]?.[0];
+  });
+  const roomId = majorityRoomId(decoded);
+  return roomId === UNKNOWN_STREAM_ID ? undefined : roomId;
 }
 
 const ID_SPACE = 2n ** 63n;

@@ -62,6 +62,19 @@ class Room {
   /** Frames sent and not yet acknowledged, by log id. */
   private readonly unacked = new Map<string, { acked: Promise<void>; resolve: () => void }>();
 
+  constructor(
+    readonly user: string,
+    readonly roomId: string,
+    live: boolean,
+  ) {
+    this.live = live;
+  }
+
+  /** The room status TikTok's APIs report. */
+  get status(): number {
+    return this.live ? LIVE : OFFLINE;
+  }
+
   /** Remembers a frame sent that the client is asked to acknowledge. */
   expectAck(logId: string): void {
     let resolve!: () => void;
@@ -81,13 +94,6 @@ class Room {
     await Promise.race([Promise.all([...this.unacked.values()].map((entry) => entry.acked)), delay(timeoutMs)]);
   }
 
-  constructor(
-    readonly user: string,
-    readonly roomId: string,
-    live: boolean,
-  ) {
-    this.live = live;
-  }
 }
 
 export class FakeTikTok {
@@ -138,6 +144,11 @@ export class FakeTikTok {
       room = new Room(key, roomId, Date.now() >= this.liveAt);
       this.rooms.set(key, room);
     }
+    return this.awake(room);
+  }
+
+  /** A room that has not played yet goes live once the fake's offline time (--offline-for) is over. */
+  private awake(room: Room): Room {
     if (!room.live && this.liveAt > 0 && Date.now() >= this.liveAt && room.position === 0 && room.round === 0) room.live = true;
     return room;
   }
@@ -212,12 +223,12 @@ export class FakeTikTok {
       const uniqueId = url.searchParams.get('uniqueId');
       if (!uniqueId) return json(response, 400, { statusCode: 10000, message: 'uniqueId is required' });
       const room = this.room(uniqueId);
-      return json(response, 200, { statusCode: 0, data: { user: { roomId: room.roomId, uniqueId: room.user }, liveRoom: { status: room.live ? LIVE : OFFLINE } } });
+      return json(response, 200, { statusCode: 0, data: { user: { roomId: room.roomId, uniqueId: room.user }, liveRoom: { status: room.status } } });
     }
     if (path === '/webcast/room/info/' || path === '/webcast/room/info') {
       const room = this.byRoomId(url.searchParams.get('room_id'));
       if (!room) return json(response, 200, { status_code: 4003110, data: { message: 'room not found' } });
-      return json(response, 200, { status_code: 0, data: { id_str: room.roomId, status: room.live ? LIVE : OFFLINE, owner: { display_id: room.user, nickname: `Fake ${room.user}` }, title: `${room.user} (fake TikTok)` } });
+      return json(response, 200, { status_code: 0, data: { id_str: room.roomId, status: room.status, owner: { display_id: room.user, nickname: `Fake ${room.user}` }, title: `${room.user} (fake TikTok)` } });
     }
     const signed = SIGN_PATH.exec(path);
     if (signed && request.method === 'GET') return this.sign(signed[1]!, request, response);
@@ -229,8 +240,8 @@ export class FakeTikTok {
     const state = {
       LiveRoom: {
         liveRoomUserInfo: {
-          user: { roomId: room.roomId, uniqueId: room.user, nickname: `Fake ${room.user}`, status: room.live ? LIVE : OFFLINE },
-          liveRoom: { status: room.live ? LIVE : OFFLINE },
+          user: { roomId: room.roomId, uniqueId: room.user, nickname: `Fake ${room.user}`, status: room.status },
+          liveRoom: { status: room.status },
         },
       },
     };
@@ -266,30 +277,17 @@ export class FakeTikTok {
     if (action === 'status' && request.method === 'GET') return json(response, 200, this.state());
     if (request.method !== 'POST') return json(response, 405, { message: 'use POST' });
     const user = params.get('user') ?? undefined;
-    const needUser = () => {
-      if (!user) json(response, 400, { message: 'user is required' });
-      return user;
-    };
+    if (['end', 'live', 'offline'].includes(action) && !user) return json(response, 400, { message: 'user is required' });
     switch (action) {
       case 'drop':
         return json(response, 200, { dropped: this.drop(user) });
-      case 'end': {
-        const name = needUser();
-        if (name) {
-          this.endStream(name);
-          json(response, 200, this.state());
-        }
-        return;
-      }
+      case 'end':
+        this.endStream(user!);
+        return json(response, 200, this.state());
       case 'live':
-      case 'offline': {
-        const name = needUser();
-        if (name) {
-          this.setLive(name, action === 'live');
-          json(response, 200, this.state());
-        }
-        return;
-      }
+      case 'offline':
+        this.setLive(user!, action === 'live');
+        return json(response, 200, this.state());
       case 'rate-limit': {
         const requests = Number(params.get('requests') ?? '1');
         const retryAfter = Number(params.get('retryAfter') ?? '1');
@@ -409,9 +407,8 @@ export class FakeTikTok {
   }
 
   private byRoomId(roomId: string | null): Room | undefined {
-    if (!roomId) return undefined;
-    for (const room of this.rooms.values()) if (room.roomId === roomId) return this.room(room.user);
-    return undefined;
+    const room = [...this.rooms.values()].find((candidate) => candidate.roomId === roomId);
+    return room && this.awake(room);
   }
 }
 

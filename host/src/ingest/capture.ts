@@ -36,7 +36,7 @@ export const MAX_CAPTURE_LINE_CHARS = 4 * 1024 * 1024;
  * that most of the first messages belong to is taken as the stream's.
  */
 export const ROOM_VOTE_WINDOW = 500;
-const UNKNOWN_STREAM_ID = '0';
+export const UNKNOWN_STREAM_ID = '0';
 
 /** Decodes one parsed capture v1 line (see parseJsonLine) into the connector's message object. */
 export function decodeCaptureLine(value: unknown, line?: number): DecodeResult {
@@ -70,6 +70,19 @@ function roomIdOf(data: Record<string, unknown>): string | undefined {
   if (typeof common !== 'object' || common === null) return undefined;
   const roomId = (common as Record<string, unknown>).roomId;
   return typeof roomId === 'string' && /^[1-9][0-9]*$/.test(roomId) ? roomId : undefined;
+}
+
+/** The room most of these decoded messages belong to (D-016); '0' when none names a room. */
+export function majorityRoomId(messages: Iterable<Record<string, unknown>>): string {
+  const votes = new Map<string, number>();
+  for (const data of messages) {
+    const roomId = roomIdOf(data);
+    if (roomId !== undefined) votes.set(roomId, (votes.get(roomId) ?? 0) + 1);
+  }
+  let winner = UNKNOWN_STREAM_ID;
+  let best = 0;
+  for (const [roomId, count] of votes) if (count > best) [winner, best] = [roomId, count];
+  return winner;
 }
 
 export interface CaptureSessionOptions {
@@ -117,15 +130,7 @@ export class CaptureSession {
   }
 
   private votedRoomId(): string {
-    const votes = new Map<string, number>();
-    for (const message of this.pending) {
-      const roomId = roomIdOf(message.data);
-      if (roomId !== undefined) votes.set(roomId, (votes.get(roomId) ?? 0) + 1);
-    }
-    let winner = UNKNOWN_STREAM_ID;
-    let best = 0;
-    for (const [roomId, count] of votes) if (count > best) [winner, best] = [roomId, count];
-    return winner;
+    return majorityRoomId(this.pending.map((message) => message.data));
   }
 
   private open(streamId: string): EnvelopeFactory {

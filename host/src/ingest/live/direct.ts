@@ -65,9 +65,11 @@ function aliasLookup(address: string) {
   };
 }
 
-function isLoopback(hostname: string): boolean {
+/** The address a loopback host name stands for (what the alias resolves to); undefined for other hosts. */
+function loopbackAddress(hostname: string): string | undefined {
   const bare = hostname.replace(/^\[|\]$/g, '');
-  return bare === 'localhost' || bare === '::1' || (isIP(bare) === 4 && bare.startsWith('127.'));
+  if (bare === 'localhost') return '127.0.0.1';
+  return bare === '::1' || (isIP(bare) === 4 && bare.startsWith('127.')) ? bare : undefined;
 }
 
 /** Checks a `--tiktok-url` value; the message says what is wrong. */
@@ -86,10 +88,11 @@ export function checkTiktokUrl(value: string): URL {
 export class DirectTransport implements LiveTransport {
   readonly name = 'direct';
   readonly user: string;
+  private readonly tiktokUrl: URL | undefined;
 
   constructor(private readonly options: DirectTransportOptions) {
     this.user = options.user.replace(/^@/, '');
-    if (options.tiktokUrl !== undefined) checkTiktokUrl(options.tiktokUrl);
+    this.tiktokUrl = options.tiktokUrl === undefined ? undefined : checkTiktokUrl(options.tiktokUrl);
   }
 
   async connect(handlers: LiveHandlers, signal: AbortSignal): Promise<LiveConnection> {
@@ -150,8 +153,9 @@ export class DirectTransport implements LiveTransport {
   }
 
   private connection(): TikTokLiveConnection {
-    const { tiktokUrl, signApiKey, tiktokSession, agent } = this.options;
-    const signApiUrl = this.options.signApiUrl ?? tiktokUrl ?? DEFAULT_SIGN_API_URL;
+    const { tiktokUrl } = this;
+    const { signApiKey, tiktokSession, agent } = this.options;
+    const signApiUrl = this.options.signApiUrl ?? tiktokUrl?.origin ?? DEFAULT_SIGN_API_URL;
     const eulerApiInstance = new EulerStreamApiClient({
       basePath: signApiUrl.replace(/\/$/, ''),
       apiKey: signApiKey,
@@ -165,10 +169,10 @@ export class DirectTransport implements LiveTransport {
     const webClientOptions: Record<string, unknown> = {};
     let webConfigOverrides: Record<string, string> | undefined;
     if (tiktokUrl !== undefined) {
-      const url = checkTiktokUrl(tiktokUrl);
-      const host = isLoopback(url.hostname) ? `${LOOPBACK_ALIAS}${url.port ? `:${url.port}` : ''}` : url.host;
-      if (isLoopback(url.hostname)) webClientOptions.dnsLookup = aliasLookup(url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, ''));
-      webConfigOverrides = { TIKTOK_HOST_WEB: host, TIKTOK_HOST_WEBCAST: host, TIKTOK_HTTP_ORIGIN: url.origin };
+      const loopback = loopbackAddress(tiktokUrl.hostname);
+      const host = loopback ? `${LOOPBACK_ALIAS}${tiktokUrl.port ? `:${tiktokUrl.port}` : ''}` : tiktokUrl.host;
+      if (loopback) webClientOptions.dnsLookup = aliasLookup(loopback);
+      webConfigOverrides = { TIKTOK_HOST_WEB: host, TIKTOK_HOST_WEBCAST: host, TIKTOK_HTTP_ORIGIN: tiktokUrl.origin };
     }
     if (agent) webClientOptions.agent = { http: agent, https: agent };
     return new TikTokLiveConnection(this.user, {

@@ -90,6 +90,7 @@ export class LiveProvider implements IngestProvider {
   readonly name: 'direct' | 'euler';
   readonly status: IngestStatus;
   private readonly backoff: Backoff;
+  private readonly now: () => number;
 
   constructor(private readonly options: LiveProviderOptions) {
     this.name = options.transport.name;
@@ -103,12 +104,9 @@ export class LiveProvider implements IngestProvider {
       lastError: null,
     };
     this.backoff = new Backoff(options.backoff);
+    this.now = options.now ?? Date.now;
     if (options.maxAttempts !== undefined && !(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 0))
       throw new RangeError('maxAttempts must be a whole number ≥ 0');
-  }
-
-  get user(): string {
-    return this.options.transport.user;
   }
 
   envelopes(signal?: AbortSignal): AsyncIterable<RawEnvelope> {
@@ -165,7 +163,7 @@ export class LiveProvider implements IngestProvider {
           if (!(await this.waitAfterFailure(error, sleep, livePollMs, signal))) break;
           continue;
         }
-        const connectedAt = (this.options.now ?? Date.now)();
+        const connectedAt = this.now();
         session.open(connection.roomId);
         Object.assign(this.status, { state: 'connected', streamId: connection.roomId, sessionId, lastError: null });
         if (connections > 0) this.status.reconnects += 1;
@@ -179,12 +177,11 @@ export class LiveProvider implements IngestProvider {
           break;
         }
         session.close({ reason: end.reason, code: end.code, willReconnect: !end.streamEnded });
-        if ((this.options.now ?? Date.now)() - connectedAt >= STABLE_CONNECTION_MS) this.backoff.reset();
-        this.status.state = 'disconnected';
+        if (this.now() - connectedAt >= STABLE_CONNECTION_MS) this.backoff.reset();
+        // After a stream end the next connect finds the user offline and polls from there.
+        this.status.state = end.streamEnded ? 'offline' : 'disconnected';
         this.options.onNotice?.({ kind: 'disconnected', user: transport.user, sessionId, reason: end.reason, willReconnect: !end.streamEnded });
         if (end.streamEnded) {
-          // The stream is over: the next connect finds the user offline and polls from there.
-          this.status.state = 'offline';
           if (!(await pause(sleep, livePollMs, signal))) break;
         } else {
           this.status.lastError = `disconnected: ${end.reason}`;

@@ -4,7 +4,7 @@
  * repeats an id within a stream, and the pipeline deduplicates by it).
  */
 import * as connector from 'tiktok-live-connector';
-import { majorityRoomId, parseJsonLine, readLines, ROOM_VOTE_WINDOW, UNKNOWN_STREAM_ID } from '../ingest/capture.ts';
+import { decodeWebcast, majorityRoomId, parseJsonLine, readLines, ROOM_VOTE_WINDOW, UNKNOWN_STREAM_ID } from '../ingest/capture.ts';
 import { validateCaptureLine } from '@ttlp/sdk/contract';
 import type { OutgoingMessage } from './frames.ts';
 
@@ -54,13 +54,10 @@ function commonOf(decoded: unknown): { msgId?: string } | undefined {
 
 /** The room most of the first messages belong to (D-016): the followed stream's. */
 export function captureRoomId(messages: readonly CapturedMessage[]): string | undefined {
+  // An undecodable message has no vote.
   const decoded = messages.slice(0, ROOM_VOTE_WINDOW).flatMap((message) => {
-    try {
-      const data = schemaOf(message.type)?.decode(message.proto);
-      return typeof data === 'object' && data !== null ? [data as Record<string, unknown>] : [];
-    } catch {
-      return []; // An undecodable message has no vote.
-    }
+    const result = decodeWebcast(message.type, Buffer.from(message.proto));
+    return result.ok ? [result.data] : [];
   });
   const roomId = majorityRoomId(decoded);
   return roomId === UNKNOWN_STREAM_ID ? undefined : roomId;

@@ -38,20 +38,29 @@ export const MAX_CAPTURE_LINE_CHARS = 4 * 1024 * 1024;
 export const ROOM_VOTE_WINDOW = 500;
 export const UNKNOWN_STREAM_ID = '0';
 
+export type WebcastDecodeResult = { ok: true; data: Record<string, unknown> } | { ok: false; unknownType: boolean; message: string };
+
+/** One Webcast message's own bytes, decoded with the connector's schema and made JSON-safe (D-018). */
+export function decodeWebcast(type: string, bytes: Buffer): WebcastDecodeResult {
+  let decoded: unknown;
+  try {
+    decoded = deserializeMessage(type as Parameters<typeof deserializeMessage>[0], bytes);
+  } catch (error) {
+    const unknownType = error instanceof InvalidSchemaNameError;
+    return { ok: false, unknownType, message: unknownType ? `the connector has no schema for ${type}` : `the bytes do not decode as ${type}` };
+  }
+  return { ok: true, data: toJsonSafe(decoded) as Record<string, unknown> };
+}
+
 /** Decodes one parsed capture v1 line (see parseJsonLine) into the connector's message object. */
 export function decodeCaptureLine(value: unknown, line?: number): DecodeResult {
   const checked = validateCaptureLine(value);
   if (!checked.ok)
     return { ok: false, rejection: { code: 'CAPTURE_BAD_LINE', message: `not a capture v1 line: ${checked.errors.slice(0, 3).join('; ')}`, line } };
   const { type, proto, ts } = checked.value;
-  let decoded: unknown;
-  try {
-    decoded = deserializeMessage(type as Parameters<typeof deserializeMessage>[0], Buffer.from(proto, 'base64'));
-  } catch (error) {
-    const reason = error instanceof InvalidSchemaNameError ? `the connector has no schema for ${type}` : `the bytes do not decode as ${type}`;
-    return { ok: false, rejection: { code: 'CAPTURE_DECODE_FAILED', message: reason, line } };
-  }
-  return { ok: true, message: { type, data: toJsonSafe(decoded) as Record<string, unknown>, receivedAt: new Date(ts) } };
+  const decoded = decodeWebcast(type, Buffer.from(proto, 'base64'));
+  if (!decoded.ok) return { ok: false, rejection: { code: 'CAPTURE_DECODE_FAILED', message: decoded.message, line } };
+  return { ok: true, message: { type, data: decoded.data, receivedAt: new Date(ts) } };
 }
 
 /** JSON.parse for one NDJSON line, as a result instead of a throw. */
@@ -65,7 +74,8 @@ export function parseJsonLine(text: string, line?: number): { ok: true; value: u
   }
 }
 
-function roomIdOf(data: Record<string, unknown>): string | undefined {
+/** The room a decoded message names in `common.roomId`, when it names one. */
+export function roomIdOf(data: Record<string, unknown>): string | undefined {
   const common = data.common;
   if (typeof common !== 'object' || common === null) return undefined;
   const roomId = (common as Record<string, unknown>).roomId;

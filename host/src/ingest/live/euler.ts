@@ -6,7 +6,7 @@
  */
 import type { Agent } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
-import { InvalidSchemaNameError, deserializeMessage } from 'tiktok-live-connector';
+import { decodeWebcast, roomIdOf } from '../capture.ts';
 import { toJsonSafe } from '../envelope.ts';
 import {
   LiveConnectError,
@@ -239,21 +239,8 @@ function decodeRelayMessage(item: unknown, receivedAt: Date): DecodeResult {
   }
   if (typeof raw !== 'string') return { ok: false, rejection: { code: 'LIVE_BAD_FRAME', message: `a ${type} whose bytes are not base64 text`, type } };
   const proto = Buffer.from(raw, 'base64');
-  let decoded: unknown;
-  try {
-    decoded = deserializeMessage(type as Parameters<typeof deserializeMessage>[0], proto);
-  } catch (error) {
-    const rejection: LiveRejection =
-      error instanceof InvalidSchemaNameError
-        ? { code: 'LIVE_UNKNOWN_TYPE', message: `the connector has no schema for ${type}`, type, proto: rejectedBytes(proto) }
-        : { code: 'LIVE_DECODE_FAILED', message: `the bytes do not decode as ${type}`, type, proto: rejectedBytes(proto) };
-    return { ok: false, rejection };
-  }
-  const safe = toJsonSafe(decoded);
-  return { ok: true, message: { type, data: isRecord(safe) ? safe : {}, proto, receivedAt } };
-}
-
-function roomIdOf(data: Record<string, unknown>): string | undefined {
-  const roomId = isRecord(data.common) ? data.common.roomId : undefined;
-  return typeof roomId === 'string' && /^[1-9][0-9]*$/.test(roomId) ? roomId : undefined;
+  const decoded = decodeWebcast(type, proto);
+  if (!decoded.ok)
+    return { ok: false, rejection: { code: decoded.unknownType ? 'LIVE_UNKNOWN_TYPE' : 'LIVE_DECODE_FAILED', message: decoded.message, type, proto: rejectedBytes(proto) } };
+  return { ok: true, message: { type, data: decoded.data, proto, receivedAt } };
 }

@@ -16,9 +16,9 @@ import { Pipeline } from '../src/pipeline/pipeline.ts';
 import { insertEvents } from '../src/store/events.ts';
 import { countEvents } from '../src/store/sessions.ts';
 import { bundlePlugin, PluginSandbox } from '@ttlp/sdk/sandbox';
-import { enablePlugin, grantPermissions } from '../src/plugins/admin.ts';
-import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR } from '../src/plugins/discovery.ts';
-import { PluginHost, PLUGINS_GROUP } from '../src/plugins/plugin-host.ts';
+import { enablePlugin, grantPermissions } from '../src/plugin-runtime/admin.ts';
+import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR } from '../src/plugin-runtime/discovery.ts';
+import { PluginHost, PLUGINS_GROUP } from '../src/plugin-runtime/plugin-host.ts';
 import { writeDispatchProbe } from './dispatch-probe.ts';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -26,8 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { HostMetrics } from '../src/api/metrics.ts';
 import { HostServer } from '../src/api/server.ts';
 import { IngestBoard } from '../src/ingest/status.ts';
-import { OVERLAY_WIDGETS } from '../src/overlay/protocol.ts';
-import { createTestBackend, type BackendKind } from '../src/test-support/backends.ts';
+import { OVERLAY_WIDGETS } from '../src/overlay-hub/protocol.ts';
+import { createTestBackend, type BackendKind } from '../test/support/backends.ts';
 import { syntheticSession, type SyntheticSession } from './synthetic-session.ts';
 
 interface Scenario {

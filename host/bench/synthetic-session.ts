@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RawEnvelope } from '@ttlp/sdk';
 import { EnvelopeFactory } from '../src/ingest/envelope.ts';
-import { captureEnvelopes, captureFiles, captureLines } from '../src/test-support/captures.ts';
+import { captureEnvelopes, captureFiles, captureLines } from '../test/support/captures.ts';
 
 /** Slots in one turn of the schedule; a type's share of them is its share of the mix. */
 const SCHEDULE_SLOTS = 10_000;

@@ -3,8 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnifiedEvent } from '@ttlp/sdk';
 import { STORAGE_GROUP } from '../pipeline/stages.ts';
-import { PLUGINS_GROUP, type OverlayMessage } from '../plugins/plugin-host.ts';
-import { fakeOverlaysDir, openTestApp, type TestApp } from '../test-support/host-app.ts';
+import { PLUGINS_GROUP, type OverlayMessage } from '../plugin-runtime/plugin-host.ts';
+import { fakeOverlaysDir, openTestApp, type TestApp } from '../../test/support/host-app.ts';
 import { LoginLimiter } from './auth.ts';
 
 let host: TestApp;

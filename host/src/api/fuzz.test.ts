@@ -14,8 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '@ttlp/sdk';
 import { createLogger } from '../log.ts';
-import { LiveFeed, OverlayHub, overlaySocketRoutes } from '../overlay/index.ts';
-import { fakeOverlaysDir, openTestApp, type TestApp } from '../test-support/host-app.ts';
+import { LiveFeed, OverlayHub, overlaySocketRoutes } from '../overlay-hub/index.ts';
+import { fakeOverlaysDir, openTestApp, type TestApp } from '../../test/support/host-app.ts';
 import { buildApp } from './app.ts';
 import { LoginLimiter } from './auth.ts';
 

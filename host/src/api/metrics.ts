@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventBus, StreamName } from '../bus/types.ts';
-import type { PluginObserver } from '../plugins/plugin-host.ts';
+import type { PluginObserver } from '../plugin-runtime/plugin-host.ts';
 
 /** Consumer groups whose lag is reported, by stream. */
 const WATCHED_GROUPS: Array<{ stream: StreamName; group: string }> = [

@@ -7,12 +7,12 @@ import WebSocket from 'ws';
 import { loadConfig } from '../config.ts';
 import { IngestBoard } from '../ingest/status.ts';
 import { createLogger } from '../log.ts';
-import { refusal, TestSocket } from '../overlay/test-harness.ts';
+import { refusal, TestSocket } from '../../test/support/overlay-stack.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
-import { enablePlugin, grantPermissions } from '../plugins/admin.ts';
-import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR } from '../plugins/discovery.ts';
-import { PluginHost } from '../plugins/plugin-host.ts';
-import { BACKEND_KINDS, createTestBackend, type TestBackend } from '../test-support/backends.ts';
+import { enablePlugin, grantPermissions } from '../plugin-runtime/admin.ts';
+import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR } from '../plugin-runtime/discovery.ts';
+import { PluginHost } from '../plugin-runtime/plugin-host.ts';
+import { BACKEND_KINDS, createTestBackend, type TestBackend } from '../../test/support/backends.ts';
 import { HostMetrics } from './metrics.ts';
 import { HostServer } from './server.ts';
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isOverlayWidget } from '../overlay/protocol.ts';
+import { isOverlayWidget } from '../overlay-hub/protocol.ts';
 import { OverlayUnknownWidget } from './errors.ts';
 
 /**

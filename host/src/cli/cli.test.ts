@@ -6,8 +6,8 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
-import { captureFiles, capturesDir, captureLines, readmeFacts, repoRoot } from '../test-support/captures.ts';
-import { runTtlp, type TtlpRun } from '../test-support/ttlp-process.ts';
+import { captureFiles, capturesDir, captureLines, readmeFacts, repoRoot } from '../../test/support/captures.ts';
+import { runTtlp, type TtlpRun } from '../../test/support/ttlp-process.ts';
 import { runNormalize, type NormalizeCommandOptions } from './normalize-command.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { capturesDir, readmeFacts } from '../test-support/captures.ts';
-import { runTtlp, TTLP_BIN } from '../test-support/ttlp-process.ts';
+import { capturesDir, readmeFacts } from '../../test/support/captures.ts';
+import { runTtlp, TTLP_BIN } from '../../test/support/ttlp-process.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ttlp-live-'));
 const dataDir = path.join(dir, 'data');

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../test-support/captures.ts';
+import { repoRoot } from '../../test/support/captures.ts';
 import type { PluginListEntry } from './plugin-command.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');

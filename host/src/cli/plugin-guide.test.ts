@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { repoRoot } from '../test-support/captures.ts';
+import { repoRoot } from '../../test/support/captures.ts';
 
 mkdirSync(path.join(repoRoot, 'data'), { recursive: true });
 const dir = mkdtempSync(path.join(repoRoot, 'data', 'plugin-guide-'));

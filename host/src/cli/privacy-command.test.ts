@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureEvents, capturesDir } from '../test-support/captures.ts';
-import { runTtlp } from '../test-support/ttlp-process.ts';
-import { createTestBackend, type TestBackend } from '../test-support/backends.ts';
+import { captureEvents, capturesDir } from '../../test/support/captures.ts';
+import { runTtlp } from '../../test/support/ttlp-process.ts';
+import { createTestBackend, type TestBackend } from '../../test/support/backends.ts';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'ttlp-privacy-cli-'));
 let backend: TestBackend;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RawEnvelope } from '@ttlp/sdk';
-import { capturesDir, captureLines, readmeFacts } from '../test-support/captures.ts';
+import { capturesDir, captureLines, readmeFacts } from '../../test/support/captures.ts';
 import { CaptureProvider, type IngestRejection } from './capture.ts';
 
 async function collect(provider: CaptureProvider, signal?: AbortSignal): Promise<RawEnvelope[]> {

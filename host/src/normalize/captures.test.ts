@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { validateUnifiedEvent, type UnifiedEvent, type UnifiedEventOf } from '@ttlp/sdk/contract';
-import { captureEnvelopes, captureFiles, readmeFacts, type DecodedLine } from '../test-support/captures.ts';
+import { captureEnvelopes, captureFiles, readmeFacts, type DecodedLine } from '../../test/support/captures.ts';
 import { normalize } from './normalize.ts';
 
 interface Normalized extends DecodedLine {

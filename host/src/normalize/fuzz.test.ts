@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { validateUnifiedEvent } from '@ttlp/sdk/contract';
-import { captureEnvelopes, captureFiles } from '../test-support/captures.ts';
+import { captureEnvelopes, captureFiles } from '../../test/support/captures.ts';
 import { NORMALIZE_REJECTION_CODES } from './rejection.ts';
 import { normalize } from './normalize.ts';
 

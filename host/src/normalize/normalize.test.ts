@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
-import { common, proto, testEnvelopes, user, withDefaults } from '../test-support/messages.ts';
+import { common, proto, testEnvelopes, user, withDefaults } from '../../test/support/messages.ts';
 import { normalize, type NormalizeResult } from './normalize.ts';
 
 const { webcast, lifecycle } = testEnvelopes();

@@ -14,8 +14,8 @@ import { createLogger } from '../log.ts';
 import { CaptureProvider } from '../ingest/capture.ts';
 import { countEvents } from '../store/sessions.ts';
 import { runImport } from '../cli/import-command.ts';
-import { createTestBackend, redisAdmin, type TestBackend } from '../test-support/backends.ts';
-import { captureFiles, capturesDir, repoRoot } from '../test-support/captures.ts';
+import { createTestBackend, redisAdmin, type TestBackend } from '../../test/support/backends.ts';
+import { captureFiles, capturesDir, repoRoot } from '../../test/support/captures.ts';
 import { Pipeline } from './pipeline.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');

@@ -14,8 +14,8 @@ import { queryRows } from '../store/database.ts';
 import { countEvents, getSession, sessionEvents } from '../store/sessions.ts';
 import { runImport, type ImportSummary } from '../cli/import-command.ts';
 import { runReplay } from '../cli/replay-command.ts';
-import { BACKEND_KINDS, createTestBackend, type TestBackend } from '../test-support/backends.ts';
-import { captureFiles, capturesDir, readmeFacts } from '../test-support/captures.ts';
+import { BACKEND_KINDS, createTestBackend, type TestBackend } from '../../test/support/backends.ts';
+import { captureFiles, capturesDir, readmeFacts } from '../../test/support/captures.ts';
 import { Pipeline } from './pipeline.ts';
 
 const log = createLogger({ level: 'silent' });

@@ -4,8 +4,8 @@ import { makeEvent } from '@ttlp/sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, type Store } from '../store/database.ts';
 import { insertEvents } from '../store/events.ts';
-import { STORE_DRIVERS, useTestStore } from '../store/test-database.ts';
-import { captureEvents, captureFiles } from '../test-support/captures.ts';
+import { STORE_DRIVERS, useTestStore } from '../../test/support/database.ts';
+import { captureEvents, captureFiles } from '../../test/support/captures.ts';
 import { eraseUser } from './erasure.ts';
 import { REMOVED_TEXT, pseudonymizeUsers } from './pseudonymize.ts';
 import {
@@ -20,7 +20,7 @@ import {
   snapshot,
   type Person,
   type Snapshot,
-} from './test-privacy.ts';
+} from '../../test/support/privacy.ts';
 
 const NOW = new Date('2026-11-26T01:00:00.000Z');
 const OTHER_ANCHOR = { userId: '7000000000000000777', uniqueId: 'other_anchor', displayName: 'Other Anchor' };

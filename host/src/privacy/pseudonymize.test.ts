@@ -4,9 +4,9 @@ import { makeEvent } from '@ttlp/sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, type Store } from '../store/database.ts';
 import { insertEvents } from '../store/events.ts';
-import { STORE_DRIVERS, useTestStore } from '../store/test-database.ts';
+import { STORE_DRIVERS, useTestStore } from '../../test/support/database.ts';
 import { REMOVED_TEXT, SUBSTRING_SEARCH_MAX, pseudonymOf, pseudonymizeUsers, pseudonymizerFor, pseudonymsOf } from './pseudonymize.ts';
-import { TEST_SECRET, nodeHmac, rowsGone, rowsMentioning, snapshot } from './test-privacy.ts';
+import { TEST_SECRET, nodeHmac, rowsGone, rowsMentioning, snapshot } from '../../test/support/privacy.ts';
 
 const NOW = new Date('2026-11-26T02:00:00.000Z');
 const ANCHOR = { userId: '7200000000000000001', uniqueId: 'anchor_one', displayName: 'Anchor One', avatarUrl: 'https://example.invalid/a1.webp' };

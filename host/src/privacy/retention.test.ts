@@ -7,7 +7,7 @@ import { createLogger } from '../log.ts';
 import { queryRows, type Store } from '../store/database.ts';
 import { insertEvents } from '../store/events.ts';
 import { startSession } from '../store/sessions.ts';
-import { STORE_DRIVERS, useTestStore } from '../store/test-database.ts';
+import { STORE_DRIVERS, useTestStore } from '../../test/support/database.ts';
 import {
   DEFAULT_RETENTION,
   PSEUDONYMIZE_BATCH_SIZE,
@@ -18,7 +18,7 @@ import {
   type RetentionPolicy,
 } from './retention.ts';
 import { pseudonymizerFor } from './pseudonymize.ts';
-import { TEST_SECRET, nodeHmac } from './test-privacy.ts';
+import { TEST_SECRET, nodeHmac } from '../../test/support/privacy.ts';
 
 const DAY_MS = 86_400_000;
 /** Later than any real clock the tests run on, so rows stamped with the database's now() count as old. */

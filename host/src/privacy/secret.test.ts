@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDataDir } from '../store/test-database.ts';
+import { createTestDataDir } from '../../test/support/database.ts';
 import { MIN_SECRET_BYTES, SECRET_FILE_NAME, loadPseudonymizationSecret } from './secret.ts';
 
 const modeOf = (file: string) => statSync(file).mode & 0o777;

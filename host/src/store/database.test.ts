@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, openStore, queryRows, redactUrl, type Store } from './database.ts';
-import { STORE_DRIVERS, TEST_ADMIN_URL, createTestDataDir, createTestDatabase, type TestDatabase } from './test-database.ts';
+import { STORE_DRIVERS, TEST_ADMIN_URL, createTestDataDir, createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 
 /** Every migration in the journal, generated and hand-written. */
 const MIGRATION_COUNT = (JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] })

@@ -6,8 +6,8 @@ import { queryRows, type Store } from './database.ts';
 import { insertEvents } from './events.ts';
 import { events, sessions, streams, users } from './schema.ts';
 import { getSession, startSession } from './sessions.ts';
-import { STORE_DRIVERS, useTestStore } from './test-database.ts';
-import { chatEvent, connectedEvent, giftEvent } from './test-events.ts';
+import { STORE_DRIVERS, useTestStore } from '../../test/support/database.ts';
+import { chatEvent, connectedEvent, giftEvent } from '../../test/support/events.ts';
 
 /** A user id no other test uses, so tests can share one database. */
 function freshUserId(): string {

@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from './database.ts';
 import { insertEvents } from './events.ts';
 import { countByType, countEvents, endSession, getSession, listSessions, sessionEvents, startSession } from './sessions.ts';
-import { STORE_DRIVERS, useTestStore } from './test-database.ts';
-import { chatEvent, connectedEvent, giftEvent } from './test-events.ts';
+import { STORE_DRIVERS, useTestStore } from '../../test/support/database.ts';
+import { chatEvent, connectedEvent, giftEvent } from '../../test/support/events.ts';
 
 /** Pages through the whole session the way a replay does. */
 async function readAll(store: Store, sessionId: string, limit: number): Promise<UnifiedEvent[]> {

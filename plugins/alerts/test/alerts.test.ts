@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PayloadOf, UnifiedEvent, UnifiedEventOf } from '@ttlp/sdk';
 import { createTestHost, makeEvent, type TestHost } from '@ttlp/sdk/testing';
-import { captureEvents } from '../../../host/src/test-support/captures.ts';
+import { captureEvents } from '../../../host/test/support/captures.ts';
 import type { AlertMessage } from '../src/alert-message.ts';
 import { renderTemplate } from '../src/template.ts';
 

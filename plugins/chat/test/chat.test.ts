@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { UnifiedEvent, UnifiedEventOf } from '@ttlp/sdk';
 import { DEFAULT_LIMITS } from '@ttlp/sdk/sandbox';
 import { createTestHost, makeEvent, type TestHost } from '@ttlp/sdk/testing';
-import { captureEvents, captureFiles } from '../../../host/src/test-support/captures.ts';
+import { captureEvents, captureFiles } from '../../../host/test/support/captures.ts';
 import type { ChatMessage } from '../src/chat-message.ts';
 import { STATE_MAX_BYTES, utf8Length } from '../src/feed.ts';
 import { blockedWordMatcher } from '../src/filters.ts';

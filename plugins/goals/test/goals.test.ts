@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Json, UnifiedEvent } from '@ttlp/sdk';
 import { createTestHost, makeEvent, type TestHost } from '@ttlp/sdk/testing';
-import { captureEvents } from '../../../host/src/test-support/captures.ts';
+import { captureEvents } from '../../../host/test/support/captures.ts';
 
 const plugin = fileURLToPath(new URL('..', import.meta.url));
 

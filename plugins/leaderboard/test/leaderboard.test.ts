@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { EventUser, Json, UnifiedEvent } from '@ttlp/sdk';
 import { createTestHost, makeEvent, type TestHost } from '@ttlp/sdk/testing';
-import { captureEvents } from '../../../host/src/test-support/captures.ts';
+import { captureEvents } from '../../../host/test/support/captures.ts';
 
 const plugin = fileURLToPath(new URL('..', import.meta.url));
 

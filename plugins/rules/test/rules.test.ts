@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { UnifiedEvent, UnifiedEventOf } from '@ttlp/sdk';
 import type { HttpCall } from '@ttlp/sdk/sandbox';
 import { createTestHost, makeEvent, type TestHost, type TestHostOptions } from '@ttlp/sdk/testing';
-import { captureEvents, captureFiles } from '../../../host/src/test-support/captures.ts';
+import { captureEvents, captureFiles } from '../../../host/test/support/captures.ts';
 import { dryRun, type OverlayMessage } from '../src/dry-run.ts';
 import { LogBudget } from '../src/log-budget.ts';
 import type { Rule } from '../src/rule.ts';

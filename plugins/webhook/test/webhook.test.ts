@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Json } from '@ttlp/sdk';
 import type { HttpCall } from '@ttlp/sdk/sandbox';
 import { createTestHost, makeEvent, type HttpFixture, type LogRecord, type TestHost, type TestHostOptions } from '@ttlp/sdk/testing';
-import { captureEvents } from '../../../host/src/test-support/captures.ts';
+import { captureEvents } from '../../../host/test/support/captures.ts';
 import { MAX_PENDING } from '../src/forwarder.ts';
 import { resultOfError, resultOfStatus, retryDelayMs } from '../src/policy.ts';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UnifiedEvent } from '../contract/unified-event.ts';
 import { createTestHost, makeEvent, type TestHost } from '../testing/index.ts';
-import { writePlugin } from '../test-support/plugin-dir.ts';
+import { writePlugin } from '../../test/support/plugin-dir.ts';
 import { bundlePlugin } from './bundle.ts';
 import type { SandboxLimits } from './sandbox.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestHost, makeEvent } from '../testing/index.ts';
-import { writePlugin } from '../test-support/plugin-dir.ts';
+import { writePlugin } from '../../test/support/plugin-dir.ts';
 import { bundlePlugin, PluginBuildError } from './bundle.ts';
 
 const chat = (message: string, userId = '6800000000000000001') => makeEvent('CHAT', { message }, { user: { userId } });

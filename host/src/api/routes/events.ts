@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { EVENT_TYPES } from '@ttlp/sdk';
 import { ensureSession } from '../../store/browse.ts';
-import { buildTestEvent } from '../test-events.ts';
+import { buildTestEvent } from '../synthetic-events.ts';
 import { InvalidRequest, withDetails } from '../errors.ts';
 
 const TestEventBody = Type.Object(

@@ -9,10 +9,10 @@ import { EVENT_TYPES, type UnifiedEvent } from '@ttlp/sdk';
 import { validateUnifiedEvent } from '@ttlp/sdk/contract';
 import { requestedPermissions, validatePluginConfig } from '@ttlp/sdk/manifest';
 import { createTestHost } from '@ttlp/sdk/testing';
-import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../../plugins/admin.ts';
-import type { DiscoveredPlugin } from '../../plugins/discovery.ts';
+import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../../plugin-runtime/admin.ts';
+import type { DiscoveredPlugin } from '../../plugin-runtime/discovery.ts';
 import { getPluginRow, listPluginRows, type PluginRow } from '../../store/plugins.ts';
-import { buildTestEvent } from '../test-events.ts';
+import { buildTestEvent } from '../synthetic-events.ts';
 import { InvalidRequest, PluginConfigInvalid, PluginNotFound, PluginPermissionsMissing, PluginPermissionUnknown, withDetails } from '../errors.ts';
 
 const PluginParams = Type.Object({ id: Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' }) });

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { isOverlayWidget, OVERLAY_WIDGETS } from '../../overlay/protocol.ts';
+import { isOverlayWidget, OVERLAY_WIDGETS } from '../../overlay-hub/protocol.ts';
 import { InvalidRequest, OverlayUnknownWidget, TokenNotFound } from '../errors.ts';
 
 const TokenParams = Type.Object({ id: Type.String({ format: 'uuid' }) });

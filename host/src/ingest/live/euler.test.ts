@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { deserializeMessage } from 'tiktok-live-connector';
 import type { RawEnvelope } from '@ttlp/sdk';
-import { captureLines } from '../../test-support/captures.ts';
+import { captureLines } from '../../../test/support/captures.ts';
 import { toJsonSafe } from '../envelope.ts';
 import { EulerTransport } from './euler.ts';
 import { LiveProvider } from './live-provider.ts';

@@ -6,7 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../test-support/captures.ts';
+import { repoRoot } from './captures.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');
 

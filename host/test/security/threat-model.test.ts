@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../test-support/captures.ts';
+import { repoRoot } from '../support/captures.ts';
 
 const doc = readFileSync(path.join(repoRoot, 'docs/threat-model.md'), 'utf8');
 

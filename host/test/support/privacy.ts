@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { UnifiedEvent } from '@ttlp/sdk/contract';
-import { queryRows, type Store } from '../store/database.ts';
+import { queryRows, type Store } from '../../src/store/database.ts';
 
 export const TEST_SECRET = 'privacy-test-secret-of-at-least-32-bytes';
 

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLogger, maskSecrets, REDACTED, type Logger } from '../log.ts';
+import { createLogger, maskSecrets, REDACTED, type Logger } from '../../src/log.ts';
 
 /** A logger writing into an array of lines (JSON, or pretty). */
 function capture(pretty = false): { log: Logger; lines: string[]; text: () => string } {

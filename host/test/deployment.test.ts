@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CONFIG_ENV_VARIABLES, loadConfig } from './config.ts';
-import { repoRoot } from './test-support/captures.ts';
+import { CONFIG_ENV_VARIABLES, loadConfig } from '../src/config.ts';
+import { repoRoot } from './support/captures.ts';
 
 interface ComposeService {
   image?: string;

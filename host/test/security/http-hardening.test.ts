@@ -4,7 +4,7 @@
  * overlay URLs) kept out of caches; tokens accepted only where they belong.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeOverlaysDir, openTestApp, type TestApp } from '../test-support/host-app.ts';
+import { fakeOverlaysDir, openTestApp, type TestApp } from '../support/host-app.ts';
 
 let host: TestApp;
 

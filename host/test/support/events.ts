@@ -1,6 +1,6 @@
 /** Valid UnifiedEvents for store tests, with the `ingestSeq` (D-017) the storage writer reads. */
 import type { UnifiedEvent } from '@ttlp/sdk/contract';
-import { computeEventId } from '../normalize/event-id.ts';
+import { computeEventId } from '../../src/normalize/event-id.ts';
 
 export const TEST_STREAM_ID = '7666766752591078691';
 

@@ -1,5 +1,5 @@
 /**
- * Per-token limits on WebSocket connections (host/src/overlay/routes.ts): a token — overlay,
+ * Per-token limits on WebSocket connections (host/src/overlay-hub/routes.ts): a token — overlay,
  * admin, API, or a settings session — holds at most so many overlay sockets and so many
  * live-feed sockets; one more handshake is refused with 429 `SOCKET_LIMIT`, and a closed
  * socket gives its slot back.
@@ -7,11 +7,11 @@
 import websocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OverlayHub } from '../overlay/hub.ts';
-import { LiveFeed } from '../overlay/live-feed.ts';
-import { CLIENT_FRAME_MAX_BYTES } from '../overlay/protocol.ts';
-import { overlaySocketRoutes, SOCKET_LIMITS, type SocketLimits } from '../overlay/routes.ts';
-import { openTestBus, refusal, silentLog, startServer, testAuthenticate, TestSocket, waitFor, type TestBus, type TestServer } from '../overlay/test-harness.ts';
+import { OverlayHub } from '../../src/overlay-hub/hub.ts';
+import { LiveFeed } from '../../src/overlay-hub/live-feed.ts';
+import { CLIENT_FRAME_MAX_BYTES } from '../../src/overlay-hub/protocol.ts';
+import { overlaySocketRoutes, SOCKET_LIMITS, type SocketLimits } from '../../src/overlay-hub/routes.ts';
+import { openTestBus, refusal, silentLog, startServer, testAuthenticate, TestSocket, waitFor, type TestBus, type TestServer } from '../support/overlay-stack.ts';
 
 async function serverWithLimits(hub: OverlayHub, feed: LiveFeed, limits: Partial<SocketLimits>): Promise<TestServer> {
   const app = Fastify({ logger: false });

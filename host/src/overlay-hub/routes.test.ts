@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OverlayHub } from './hub.ts';
 import type { LiveFeed } from './live-feed.ts';
-import { BUS_KINDS, openOverlayStack, TestSocket, refusal, waitFor, type OverlayStack, type TestBus, type TestServer } from './test-harness.ts';
+import { BUS_KINDS, openOverlayStack, TestSocket, refusal, waitFor, type OverlayStack, type TestBus, type TestServer } from '../../test/support/overlay-stack.ts';
 
 for (const kind of BUS_KINDS) {
   describe(`overlay socket handshakes on the ${kind} bus`, () => {

@@ -6,8 +6,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { RawEnvelope, UnifiedEvent } from '@ttlp/sdk';
-import { normalize } from '../normalize/index.ts';
-import { CaptureSession, decodeCaptureLine, parseJsonLine } from '../ingest/capture.ts';
+import { normalize } from '../../src/normalize/index.ts';
+import { CaptureSession, decodeCaptureLine, parseJsonLine } from '../../src/ingest/capture.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -3,7 +3,7 @@ import { FOLLOW_DISPLAY_TYPE, SHARE_DISPLAY_TYPE } from '@ttlp/sdk';
 import type { OverlayHub } from './hub.ts';
 import { LiveFeed } from './live-feed.ts';
 import { COUNTERS_CHANNEL } from './protocol.ts';
-import { BUS_KINDS, openOverlayStack, silentLog, TestSocket, newSessionId, testEvent, waitFor, type OverlayStack, type TestBus, type TestServer } from './test-harness.ts';
+import { BUS_KINDS, openOverlayStack, silentLog, TestSocket, newSessionId, testEvent, waitFor, type OverlayStack, type TestBus, type TestServer } from '../../test/support/overlay-stack.ts';
 
 for (const kind of BUS_KINDS) {
   describe(`live feed and stream counters on the ${kind} bus`, () => {

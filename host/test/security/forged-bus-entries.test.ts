@@ -4,10 +4,10 @@
  * (`host/counters`), and keeps serving the real ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OverlayHub } from '../overlay/hub.ts';
-import type { LiveFeed } from '../overlay/live-feed.ts';
-import { COUNTERS_CHANNEL } from '../overlay/protocol.ts';
-import { openOverlayStack, overlayMessage, TestSocket, waitFor, type OverlayStack, type TestBus, type TestServer } from '../overlay/test-harness.ts';
+import type { OverlayHub } from '../../src/overlay-hub/hub.ts';
+import type { LiveFeed } from '../../src/overlay-hub/live-feed.ts';
+import { COUNTERS_CHANNEL } from '../../src/overlay-hub/protocol.ts';
+import { openOverlayStack, overlayMessage, TestSocket, waitFor, type OverlayStack, type TestBus, type TestServer } from '../support/overlay-stack.ts';
 
 describe('forged overlay stream entries', () => {
   let testBus: TestBus;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StreamCounters, type StreamCountersState } from './counters.ts';
-import { newSessionId, testEvent } from './test-harness.ts';
+import { newSessionId, testEvent } from '../../test/support/overlay-stack.ts';
 
 describe('StreamCounters', () => {
   it('tallies likes, viewers, follows, shares and coins, a gift streak counted once at its end', () => {

@@ -5,7 +5,7 @@
 import * as proto from 'tiktok-live-proto/v3';
 import { deserializeMessage } from 'tiktok-live-connector';
 import type { RawEnvelope } from '@ttlp/sdk';
-import { EnvelopeFactory, toJsonSafe } from '../ingest/envelope.ts';
+import { EnvelopeFactory, toJsonSafe } from '../../src/ingest/envelope.ts';
 
 interface MessageCodec<T> {
   encode(message: T): { finish(): Uint8Array };

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createTestDatabase, createTestDataDir } from '../store/test-database.ts';
+import { createTestDatabase, createTestDataDir } from './database.ts';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const BACKEND_KINDS = ['embedded', 'production'] as const;

@@ -6,15 +6,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../api/app.ts';
-import { AccessTokens, LoginLimiter } from '../api/auth.ts';
-import { HostMetrics } from '../api/metrics.ts';
-import { loadConfig } from '../config.ts';
-import { IngestBoard } from '../ingest/status.ts';
-import { createLogger } from '../log.ts';
-import { Pipeline } from '../pipeline/pipeline.ts';
-import { FIRST_PARTY_PLUGINS_DIR } from '../plugins/discovery.ts';
-import { PluginHost } from '../plugins/plugin-host.ts';
+import { buildApp } from '../../src/api/app.ts';
+import { AccessTokens, LoginLimiter } from '../../src/api/auth.ts';
+import { HostMetrics } from '../../src/api/metrics.ts';
+import { loadConfig } from '../../src/config.ts';
+import { IngestBoard } from '../../src/ingest/status.ts';
+import { createLogger } from '../../src/log.ts';
+import { Pipeline } from '../../src/pipeline/pipeline.ts';
+import { FIRST_PARTY_PLUGINS_DIR } from '../../src/plugin-runtime/discovery.ts';
+import { PluginHost } from '../../src/plugin-runtime/plugin-host.ts';
 import { createTestBackend, type BackendKind } from './backends.ts';
 
 /**

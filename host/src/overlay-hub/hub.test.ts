@@ -14,7 +14,7 @@ import {
   type Frame,
   type TestBus,
   type TestServer,
-} from './test-harness.ts';
+} from '../../test/support/overlay-stack.ts';
 
 const ALERTS = 'alerts/alerts';
 const GOALS = 'goals/goals';

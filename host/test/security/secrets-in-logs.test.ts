@@ -15,9 +15,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestBackend, type TestBackend } from '../test-support/backends.ts';
-import { repoRoot } from '../test-support/captures.ts';
-import { BANNER, startHost, type HostProcess } from './host-process.ts';
+import { createTestBackend, type TestBackend } from '../support/backends.ts';
+import { repoRoot } from '../support/captures.ts';
+import { BANNER, startHost, type HostProcess } from '../support/host-process.ts';
 
 interface Answer {
   status: number;

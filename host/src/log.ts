@@ -134,11 +134,24 @@ function serializeRequest(request: { method?: string; url?: string; ip?: string 
   return { method: request.method, url: typeof request.url === 'string' ? maskSecrets(request.url) : request.url, remoteAddress: request.ip };
 }
 
+/**
+ * A terminal line shows the message only, so the host's messages name their subject and reason
+ * themselves; a line whose words a plugin wrote (`author`, its id) starts with that plugin's id.
+ */
+const PRETTY_MESSAGE = '{if author}{author}: {end}{msg}';
+
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? process.stdout;
   const wantPretty = options.pretty ?? (destination === process.stdout && process.stdout.isTTY === true);
   const stream = wantPretty
-    ? pretty({ destination, sync: true, colorize: destination === process.stdout && process.stdout.isTTY === true, ignore: 'pid,hostname', hideObject: true })
+    ? pretty({
+        destination,
+        sync: true,
+        colorize: destination === process.stdout && process.stdout.isTTY === true,
+        ignore: 'pid,hostname',
+        hideObject: true,
+        messageFormat: PRETTY_MESSAGE,
+      })
     : destination;
   return pino(
     {

@@ -7,7 +7,7 @@ import type { UnifiedEvent } from '../contract/unified-event.ts';
 import { createTestHost, makeEvent, type TestHost } from '../testing/index.ts';
 import { writePlugin } from '../../test/support/plugin-dir.ts';
 import { bundlePlugin } from './bundle.ts';
-import type { SandboxLimits } from './sandbox.ts';
+import type { SandboxLimits } from './budgets.ts';
 
 const EVENTS = 12;
 /** The events of the last run of `besideAGoodPlugin`. */

@@ -7,12 +7,13 @@
  * as is the shared `__ttlp_progress` buffer):
  * - `call(op, argsJson)` → `{"result":…}` or `{"error":"…"}`, synchronous: overlay, log, timers, run ends;
  * - `request(id, op, argsJson)`, answered later through `__ttlp.settle(id, outcomeJson)`: kv, http.
+ * The context reaches them only through `ops`, one stub per operation of `SANDBOX_OPS`.
  *
  * Entry points (`__ttlp`): `setup(runId, configJson, pluginId)`, `dispatch(firstRunId, eventsJson,
  * sliceMs)`, `fire(runId, timerId)`, `settle(requestId, outcomeJson)`. Setup and fire return
  * `true` when everything the run started has finished without error (the common case, kept cheap),
  * `{"done":true,"error":…}` when it finished with one, else `{"done":false}` and report the end
- * later through `call('done', {run, error?})`.
+ * later through the `done` operation (`{run, error?}`).
  *
  * `dispatch` takes a JSON array of events, one run each (run ids `firstRunId`, `firstRunId + 1`, …),
  * and stops early: after an event whose run did not end cleanly at once (so the host waits for it
@@ -22,6 +23,13 @@
  * over memory shared with the host, which survives the isolate) holds the index of the event being
  * handled and the milliseconds the entry had run before it started.
  */
+import { SANDBOX_OPS } from './ops.ts';
+
+/** `name: (args) => call("name", args)` (or `request`) for every operation of the table. */
+const OP_STUBS = Object.entries(SANDBOX_OPS)
+  .map(([name, op]) => `${name}: (args) => ${op.answer}(${JSON.stringify(name)}, args)`)
+  .join(',\n    ');
+
 export const PRELUDE = String.raw`
 (function (host) {
   'use strict';
@@ -44,9 +52,9 @@ export const PRELUDE = String.raw`
     if (outcome.error !== undefined) throw new ErrorCtor(outcome.error);
     return outcome.result;
   };
-  const attempt = (op, args) => {
+  const attempt = (send) => {
     try {
-      call(op, args);
+      send();
       return PromiseCtor.resolve();
     } catch (error) {
       return PromiseCtor.reject(error);
@@ -60,6 +68,9 @@ export const PRELUDE = String.raw`
       pending.set(id, { resolve, reject, op });
       host.request(id, op, stringify(args));
     });
+  const ops = {
+    ${OP_STUBS},
+  };
 
   const handlers = new Map();
   const timers = new Map();
@@ -74,15 +85,15 @@ export const PRELUDE = String.raw`
       return parse(raw.body);
     },
   });
-  const logAt = (level) => (message, fields) => call('log', { level, message: String(message), fields: fields === undefined ? undefined : fields });
+  const logAt = (level) => (message, fields) => ops.log({ level, message: String(message), fields: fields === undefined ? undefined : fields });
   const addTimer = (callback, ms, repeat) => {
     if (typeof callback !== 'function') throw new TypeError('a timer needs a function');
-    const id = call('timer', { ms: Number(ms) || 0, repeat });
+    const id = ops.timer({ ms: Number(ms) || 0, repeat });
     timers.set(id, { callback, repeat });
     return id;
   };
   const clearTimer = (id) => {
-    if (timers.delete(id)) call('clearTimer', { id });
+    if (timers.delete(id)) ops.clearTimer({ id });
   };
 
   const context = (config, pluginId) => ({
@@ -93,19 +104,19 @@ export const PRELUDE = String.raw`
       const list = handlers.get(eventType) || [];
       list.push(handler);
       handlers.set(eventType, list);
-      call('subscribe', { eventType });
+      ops.subscribe({ eventType });
     },
     overlay: {
-      send: (channel, data) => attempt('overlay', { channel, data, kind: 'message' }),
-      setState: (channel, state) => attempt('overlay', { channel, data: state, kind: 'state' }),
+      send: (channel, data) => attempt(() => ops.overlay({ channel, data, kind: 'message' })),
+      setState: (channel, state) => attempt(() => ops.overlay({ channel, data: state, kind: 'state' })),
     },
     kv: {
-      get: (key) => request('kv.get', { key }),
-      set: (key, value) => request('kv.set', { key, value }),
-      delete: (key) => request('kv.delete', { key }),
+      get: (key) => ops.kvGet({ key }),
+      set: (key, value) => ops.kvSet({ key, value }),
+      delete: (key) => ops.kvDelete({ key }),
     },
     http: {
-      fetch: (url, init) => request('http.fetch', { url: String(url), init: init || {} }).then(response),
+      fetch: (url, init) => ops.httpFetch({ url: String(url), init: init || {} }).then(response),
     },
     log: { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') },
     setTimeout: (callback, ms) => addTimer(callback, ms, false),
@@ -136,8 +147,8 @@ export const PRELUDE = String.raw`
     }
     if (promises.length === 0) return firstError === undefined ? true : stringify({ done: true, error: firstError });
     PromiseCtor.all(promises).then(
-      () => host.call('done', stringify({ run: runId, error: firstError })),
-      (error) => host.call('done', stringify({ run: runId, error: firstError === undefined ? describe(error) : firstError })),
+      () => ops.done({ run: runId, error: firstError }),
+      (error) => ops.done({ run: runId, error: firstError === undefined ? describe(error) : firstError }),
     );
     return stringify({ done: false });
   };

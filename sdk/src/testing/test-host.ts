@@ -9,8 +9,7 @@ import type { UnifiedEvent } from '../contract/unified-event.ts';
 import { validateUnifiedEvent } from '../contract/validate.ts';
 import { requestedPermissions, validateManifest, validatePluginConfig, type PluginManifest } from '../manifest.ts';
 import type { Json } from '../plugin.ts';
-import { bundlePlugin } from '../sandbox/bundle.ts';
-import { PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type LogLevel, type SandboxLimits } from '../sandbox/sandbox.ts';
+import { bundlePlugin, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type LogLevel, type SandboxLimits } from '../sandbox/index.ts';
 
 export interface OverlayRecord {
   channel: string;

@@ -1,8 +1,14 @@
 /**
  * The `host/counters` channel: likes, viewers, follows, shares and coins of the latest session,
- * tallied from the `events` stream and published as state at most every 250 ms.
+ * tallied from the `events` stream by a consumer of its own and published on the `overlay` stream
+ * as state at most every 250 ms, like a plugin's, sealed for this host's hub.
  */
-import type { UnifiedEvent } from '@ttlp/sdk';
+import { GiftStreaks, type UnifiedEvent } from '@ttlp/sdk';
+import type { EventBus } from '../bus/types.ts';
+import { errorSummary } from '../error-summary.ts';
+import type { Logger } from '../log.ts';
+import type { OverlayHub } from './hub.ts';
+import { COUNTERS_CHANNEL_NAME, HOST_PUBLISHER, PROTOCOL_DEFAULTS } from './protocol.ts';
 
 export interface StreamCountersState {
   sessionId: string | null;
@@ -12,7 +18,7 @@ export interface StreamCountersState {
   viewers: number | null;
   follows: number;
   shares: number;
-  /** Coins of gifts, a streak counted once, at its end. */
+  /** Coins of gifts, each streak credited once as it runs (`GiftStreaks`). */
   coins: number;
 }
 
@@ -29,6 +35,7 @@ const emptyState = (sessionId: string | null): StreamCountersState => ({ session
 
 export class StreamCounters {
   private current = emptyState(null);
+  private gifts = new GiftStreaks();
   private readonly retired = new Set<string>();
   /** Starts dirty so that the first publication announces the empty state. */
   private dirty = true;
@@ -69,6 +76,7 @@ export class StreamCounters {
     if (event.sessionId !== before.sessionId) {
       if (before.sessionId !== null) this.retire(before.sessionId);
       this.current = emptyState(event.sessionId);
+      this.gifts = new GiftStreaks();
       this.dirty = true;
     }
     const next = { ...this.current };
@@ -86,8 +94,7 @@ export class StreamCounters {
         next.shares += 1;
         break;
       case 'GIFT':
-        // A streak sends a message per repeat, each with the running total: only its last one counts.
-        if (event.payload && (!event.payload.isGiftStreak || event.payload.streakEnd)) next.coins += event.payload.coins;
+        next.coins += this.gifts.add(event).coins;
         break;
       default:
         return;
@@ -112,4 +119,69 @@ export class StreamCounters {
     const wait = Math.max(0, this.lastPublishedAt + this.options.intervalMs - Date.now());
     this.timer = setTimeout(() => this.flush(), wait);
   }
+}
+
+/** The counters' consumer group on `events` is this plus the consumer name: one group per host, as for the live feed. */
+export const COUNTERS_GROUP_PREFIX = 'counters:';
+
+export interface CountersOptions {
+  bus: EventBus;
+  log: Logger;
+  /** This process's consumer name, unique per process and start (the pipeline's `consumerName()`). */
+  consumer: string;
+  /** This host's hub: it seals the counters' entries, and shows only the ones it sealed. */
+  hub: OverlayHub;
+  /** Shortest time between two publications. Default 250 ms. */
+  intervalMs?: number;
+  /** How long one bus read waits. Default 1000 ms. */
+  blockMs?: number;
+}
+
+/** The counters of a running host. */
+export interface HostCounters {
+  readonly state: Readonly<StreamCountersState>;
+  /** Stops reading and deletes the group. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts tallying `events` into `host/counters`; resolves once the group exists, with the empty
+ * state published. Like the live feed, every host has a group of its own from the stream's end
+ * (each host's widgets show the counts its hub sealed).
+ */
+export async function startCounters(options: CountersOptions): Promise<HostCounters> {
+  const { bus, log, hub } = options;
+  const group = `${COUNTERS_GROUP_PREFIX}${options.consumer}`;
+  const counters = new StreamCounters({
+    intervalMs: options.intervalMs ?? PROTOCOL_DEFAULTS.countersIntervalMs,
+    publish: (state) => {
+      const entry = hub.sealHostEntry({ pluginId: HOST_PUBLISHER, channel: COUNTERS_CHANNEL_NAME, kind: 'state' as const, data: state, at: new Date().toISOString() });
+      bus.publish('overlay', entry).catch((error: unknown) => log.error({ err: errorSummary(error) }, 'counters: publishing the state failed'));
+    },
+  });
+  const consumer = bus.consume({
+    stream: 'events',
+    group,
+    consumer: options.consumer,
+    stage: 'counters',
+    startAt: 'end',
+    batchSize: 500,
+    blockMs: options.blockMs,
+    handler: async (entries) => counters.observe(entries.map((entry) => entry.payload)),
+    onError: (error) => log.error({ err: errorSummary(error) }, 'counters: reading the events stream failed'),
+  });
+  await consumer.ready();
+  // Counters widgets get the empty state rather than nothing until the first event.
+  counters.flush();
+  return {
+    get state() {
+      return counters.state;
+    },
+    async close() {
+      counters.close();
+      await consumer.stop();
+      // The group was this host's alone; a host that crashed leaves its group behind (it costs little).
+      await bus.deleteGroup('events', group).catch((error: unknown) => log.warn({ err: errorSummary(error) }, 'counters group not deleted'));
+    },
+  };
 }

@@ -1,17 +1,16 @@
 /**
  * The admin live feed: every event of the `events` stream, as it happens, to the settings
- * page's sockets. The same reading tallies the `host/counters` overlay channel.
+ * page's sockets.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { WebSocket } from 'ws';
-import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
+import type { UnifiedEvent } from '@ttlp/sdk/contract';
 import type { Consumer, EventBus } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
 import { ClientSocket, type SocketStats } from './client-socket.ts';
-import { StreamCounters, type StreamCountersState } from './counters.ts';
-import { SOCKET_YIELD_BYTES, type OverlayHub, type SocketOwner } from './hub.ts';
-import { CLOSE_GOING_AWAY, COUNTERS_CHANNEL_NAME, HOST_PUBLISHER, PROTOCOL_DEFAULTS, type EventFrame } from './protocol.ts';
+import { SOCKET_YIELD_BYTES, type SocketOwner } from './hub.ts';
+import { CLOSE_GOING_AWAY, PROTOCOL_DEFAULTS, type EventFrame } from './protocol.ts';
 
 /** The feed's consumer group on `events` is this plus the consumer name: one group per feed. */
 export const LIVE_FEED_GROUP_PREFIX = 'live-feed:';
@@ -21,16 +20,12 @@ export interface LiveFeedOptions {
   log: Logger;
   /** This process's consumer name, unique per process and start (the pipeline's `consumerName()`). */
   consumer: string;
-  /** Where the `host/counters` state goes; without a hub the counters are only kept. */
-  hub?: OverlayHub;
   /** Backlog in bytes past which a socket is closed as too slow. Default 1 MiB. */
   maxBufferedBytes?: number;
   /** JSON ping (and WebSocket ping) interval. Default 15 s. */
   pingIntervalMs?: number;
   /** How long a socket closed as too slow may take to go before it is dropped. Default 5 s. */
   slowCloseGraceMs?: number;
-  /** Shortest time between two `host/counters` state frames. Default 250 ms. */
-  countersIntervalMs?: number;
   /** How long one bus read waits. Default 1000 ms. */
   blockMs?: number;
 }
@@ -38,19 +33,12 @@ export interface LiveFeedOptions {
 export class LiveFeed {
   private readonly sockets = new Set<ClientSocket>();
   private readonly stats: SocketStats = { framesSent: 0, slowClientsClosed: 0 };
-  private readonly counters: StreamCounters;
   private received = 0;
   private consumer: Consumer | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly options: LiveFeedOptions) {
-    this.counters = new StreamCounters({
-      intervalMs: options.countersIntervalMs ?? PROTOCOL_DEFAULTS.countersIntervalMs,
-      publish: (state) =>
-        options.hub?.deliver({ pluginId: HOST_PUBLISHER, channel: COUNTERS_CHANNEL_NAME, kind: 'state', data: state, at: new Date().toISOString() }),
-    });
-  }
+  constructor(private readonly options: LiveFeedOptions) {}
 
   private get group(): string {
     return `${LIVE_FEED_GROUP_PREFIX}${this.options.consumer}`;
@@ -64,7 +52,7 @@ export class LiveFeed {
   async start(): Promise<void> {
     if (this.closed) throw new Error('the live feed is closed');
     if (!this.consumer) {
-      this.consumer = this.options.bus.consume<unknown>({
+      this.consumer = this.options.bus.consume({
         stream: 'events',
         group: this.group,
         consumer: this.options.consumer,
@@ -79,8 +67,6 @@ export class LiveFeed {
         for (const socket of this.sockets) socket.heartbeat();
       }, this.options.pingIntervalMs ?? PROTOCOL_DEFAULTS.pingIntervalMs);
       this.pingTimer.unref();
-      // Counters widgets get the empty state rather than nothing until the first event.
-      this.counters.flush();
     }
     await this.consumer.ready();
   }
@@ -90,7 +76,6 @@ export class LiveFeed {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pingTimer);
-    this.counters.close();
     for (const socket of this.sockets) socket.close(CLOSE_GOING_AWAY, 'host shutting down');
     await this.consumer?.stop();
     // The group was this feed's alone; a host that crashed leaves its group behind (it costs little).
@@ -113,11 +98,6 @@ export class LiveFeed {
     this.options.log.debug({ tokenId: owner?.tokenId }, 'live feed socket opened');
   }
 
-  /** The `host/counters` state as tallied so far. */
-  get countersState(): Readonly<StreamCountersState> {
-    return this.counters.state;
-  }
-
   /** Connected live-feed sockets. */
   get connectedClients(): number {
     return this.sockets.size;
@@ -138,19 +118,8 @@ export class LiveFeed {
     return this.received;
   }
 
-  private async receive(payloads: unknown[]): Promise<void> {
-    this.received += payloads.length;
-    const events: UnifiedEvent[] = [];
-    for (const payload of payloads) {
-      // Forged entries are the storage writer's to dead-letter; admins and counters never see them.
-      const checked = validateUnifiedEvent(payload);
-      if (checked.ok) events.push(checked.value);
-    }
-    try {
-      this.counters.observe(events);
-    } catch (error) {
-      this.options.log.error({ err: errorSummary(error) }, 'live feed: the stream counters failed');
-    }
+  private async receive(events: UnifiedEvent[]): Promise<void> {
+    this.received += events.length;
     let sent = 0;
     for (const event of events) {
       if (this.sockets.size === 0) return;

@@ -1,4 +1,4 @@
-import { RecentKeys, type EventUser, type PayloadOf, type UnifiedEventOf } from '@ttlp/sdk';
+import { GiftStreaks, type EventUser, type GiftStreak, type PayloadOf, type UnifiedEventOf } from '@ttlp/sdk';
 
 type GiftEvent = UnifiedEventOf<'GIFT'>;
 type GiftPayload = PayloadOf<'GIFT'>;
@@ -15,89 +15,92 @@ export interface GiftAlertStep {
   gift: GiftPayload;
 }
 
-interface Streak {
-  /** Set when the streak reached minCoins and its alert started. */
-  alertId: string | undefined;
-  count: number;
-  coins: number;
+/** The alert of a streak that reached minCoins: who and what it shows. */
+interface StreakAlert {
+  alertId: string;
   user: EventUser;
   gift: GiftPayload;
-  lastSeenAt: number;
 }
 
-/** Ended streaks remembered, so a message of one that arrives after its end starts nothing. */
-const ENDED_STREAKS_KEPT = 1000;
-
 /**
- * Turns gift events into alert steps. A streak (TikTok repeats the gift message with a running
- * count, grouped by sender and groupId) is one alert: it starts when the streak's coins reach
- * `minCoins`, is updated whenever the count grows, and ends with the streak's end message or after
- * `idleMs` without a message (an end message can be lost with the connection).
+ * Turns gift events into alert steps. A streak, as `GiftStreaks` follows it, is one alert: it
+ * starts when the streak's coins reach `minCoins`, is updated whenever the count grows, and ends
+ * with the streak's end message or after `idleMs` without a message (an end message can be lost
+ * with the connection). Streak time is the events' time; between events it runs on with `now`.
  */
 export class GiftAlerts {
-  private readonly open = new Map<string, Streak>();
-  private readonly ended = new RecentKeys(ENDED_STREAKS_KEPT);
+  private readonly streaks: GiftStreaks;
+  /** The started alerts of open streaks, by streak key. */
+  private readonly alerts = new Map<string, StreakAlert>();
+  /** When (ms, `now`) the latest gift message came. */
+  private receivedAt = 0;
 
   constructor(
     private readonly minCoins: number,
-    private readonly idleMs: number,
-  ) {}
+    idleMs: number,
+  ) {
+    this.streaks = new GiftStreaks({ idleMs });
+  }
 
-  /** The step `event` causes, if any; `now` is the current time in ms. */
-  receive(event: GiftEvent, now: number): GiftAlertStep | undefined {
+  /** The steps `event` causes; `now` is the current time in ms. */
+  receive(event: GiftEvent, now: number): GiftAlertStep[] {
     const gift = event.payload;
-    if (!gift) return undefined;
-    if (!gift.isGiftStreak) {
-      if (gift.coins < this.minCoins) return undefined;
-      return { alertId: event.eventId, update: false, final: true, count: gift.giftCount, coins: gift.coins, user: event.user, gift };
+    if (!gift) return [];
+    this.receivedAt = now;
+    const credit = this.streaks.add(event);
+    const steps = credit.ended.flatMap((ended) => this.finish(ended));
+    const streak = credit.streak;
+    if (!streak) {
+      // A gift outside any streak that can be followed is complete in its one message.
+      if (credit.gifts > 0 && credit.coins >= this.minCoins)
+        steps.push({ alertId: event.eventId, update: false, final: true, count: credit.gifts, coins: credit.coins, user: event.user, gift });
+      return steps;
     }
-
-    const key = `${event.user.userId}:${gift.groupId ?? gift.giftId}`;
-    if (this.ended.has(key)) return undefined;
-    const streak = this.open.get(key) ?? { alertId: undefined, count: 0, coins: 0, user: event.user, gift, lastSeenAt: now };
-    this.open.set(key, streak);
-    streak.lastSeenAt = now;
-    // The messages of a streak do not always arrive in order: a lower count than seen is stale.
-    const grew = gift.giftCount > streak.count;
-    if (grew) Object.assign(streak, { count: gift.giftCount, coins: Math.max(streak.coins, gift.coins), user: event.user, gift });
-
-    if (gift.streakEnd) {
-      this.end(key);
-      if (streak.alertId !== undefined) return stepOf(streak.alertId, streak, true, true);
-      return streak.coins >= this.minCoins ? stepOf(event.eventId, streak, false, true) : undefined;
+    // A message of a streak that already ended starts nothing.
+    if (credit.late) return steps;
+    let alert = this.alerts.get(streak.key);
+    if (alert && credit.gifts > 0) Object.assign(alert, { user: event.user, gift });
+    if (credit.closed) {
+      this.alerts.delete(streak.key);
+      if (alert) steps.push(stepOf(alert, streak, true, true));
+      else if (streak.coins >= this.minCoins) steps.push(stepOf({ alertId: event.eventId, user: event.user, gift }, streak, false, true));
+      return steps;
     }
-    if (streak.alertId === undefined) {
-      if (streak.coins < this.minCoins) return undefined;
-      streak.alertId = event.eventId;
-      return stepOf(streak.alertId, streak, false, false);
+    if (!alert) {
+      if (streak.coins < this.minCoins) return steps;
+      alert = { alertId: event.eventId, user: event.user, gift };
+      this.alerts.set(streak.key, alert);
+      steps.push(stepOf(alert, streak, false, false));
+      return steps;
     }
-    return grew ? stepOf(streak.alertId, streak, true, false) : undefined;
+    if (credit.gifts > 0) steps.push(stepOf(alert, streak, true, false));
+    return steps;
   }
 
   /** Ends the streaks silent for `idleMs`; the final steps of those whose alert had started. */
   expire(now: number): GiftAlertStep[] {
-    const steps: GiftAlertStep[] = [];
-    for (const [key, streak] of this.open) {
-      if (now - streak.lastSeenAt < this.idleMs) continue;
-      this.end(key);
-      if (streak.alertId !== undefined) steps.push(stepOf(streak.alertId, streak, true, true));
-    }
-    return steps;
+    return this.streaks.closeIdle(this.streakTime(now)).flatMap((ended) => this.finish(ended));
   }
 
-  /** When the next open streak becomes idle, in ms; undefined when none is open. */
+  /** When the next open streak becomes idle, in ms (`now`); undefined when none is open. */
   nextExpiry(): number | undefined {
-    let next: number | undefined;
-    for (const streak of this.open.values()) next = Math.min(next ?? Infinity, streak.lastSeenAt + this.idleMs);
-    return next;
+    const idleAt = this.streaks.nextIdleAt();
+    return idleAt === undefined ? undefined : idleAt - this.streaks.clock + this.receivedAt;
   }
 
-  private end(key: string): void {
-    this.open.delete(key);
-    this.ended.add(key);
+  /** Streak time at `now`: the newest event's time plus what passed since the latest gift came. */
+  private streakTime(now: number): number {
+    return this.streaks.clock + (now - this.receivedAt);
+  }
+
+  private finish(streak: GiftStreak): GiftAlertStep[] {
+    const alert = this.alerts.get(streak.key);
+    if (!alert) return [];
+    this.alerts.delete(streak.key);
+    return [stepOf(alert, streak, true, true)];
   }
 }
 
-function stepOf(alertId: string, streak: Streak, update: boolean, final: boolean): GiftAlertStep {
-  return { alertId, update, final, count: streak.count, coins: streak.coins, user: streak.user, gift: streak.gift };
+function stepOf(alert: StreakAlert, streak: GiftStreak, update: boolean, final: boolean): GiftAlertStep {
+  return { alertId: alert.alertId, update, final, count: streak.gifts, coins: streak.coins, user: alert.user, gift: alert.gift };
 }

@@ -93,9 +93,9 @@ export default definePlugin<AlertsConfig>({
     ctx.on(
       'GIFT',
       firstDelivery((event) => {
-        const step = gifts.receive(event, Date.now());
+        const steps = gifts.receive(event, Date.now());
         scheduleSweep();
-        if (step) send(giftMessage(step));
+        for (const step of steps) send(giftMessage(step));
       }),
     );
   },

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PayloadOf, UnifiedEvent, UnifiedEventOf } from '@ttlp/sdk';
 import { createTestHost, makeEvent, type TestHost } from '@ttlp/sdk/testing';
 import { captureEvents } from '../../../host/test/support/captures.ts';
+import { HANG_MS } from '../../../host/test/support/patience.ts';
 import type { AlertMessage } from '../src/alert-message.ts';
 import { renderTemplate } from '../src/template.ts';
 
@@ -265,7 +266,7 @@ describe('gift alerts', () => {
     const open = streak('6800000000000000014', 1);
     const belowMin = streak('6800000000000000015', 1);
     await host.send(open.active(2), belowMin.active(1), open.active(4));
-    await vi.waitFor(() => expect(giftAlertsOf(host)).toHaveLength(2), { timeout: 2000 });
+    await vi.waitFor(() => expect(giftAlertsOf(host)).toHaveLength(2), { timeout: HANG_MS });
     expect(giftAlertsOf(host).map(({ count, update, final }) => ({ count, update, final }))).toEqual([
       { count: 4, update: false, final: false },
       { count: 4, update: true, final: true },
@@ -273,6 +274,23 @@ describe('gift alerts', () => {
     // The streak is closed: a late message of it starts nothing.
     await host.send(open.active(5));
     expect(giftAlertsOf(host)).toHaveLength(2);
+    expect(host.faults).toEqual([]);
+  });
+});
+
+describe('gift alerts on the events’ own time', () => {
+  it('ends an alert whose streak end never came once a later gift is stamped streakTimeoutMs after it, as in a replay', async () => {
+    const host = await startHost({ gift: { streakTimeoutMs: 10_000 } });
+    const start = Date.parse('2023-10-18T13:10:23.000Z');
+    const stamped = <E extends UnifiedEvent>(event: E, seconds: number): E => ({ ...event, timestamp: new Date(start + seconds * 1000).toISOString() });
+    const roses = streak('6800000000000000016', 1);
+    await host.send(stamped(roses.active(2), 0), stamped(roses.active(3), 1), stamped(singleGift(5), 11));
+    expect(giftAlertsOf(host).map(({ type, count, update, final }) => ({ type, count, update, final }))).toEqual([
+      { type: 'gift', count: 2, update: false, final: false },
+      { type: 'gift', count: 3, update: true, final: false },
+      { type: 'gift', count: 3, update: true, final: true },
+      { type: 'gift', count: 1, update: false, final: true },
+    ]);
     expect(host.faults).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { definePlugin } from '@ttlp/sdk';
 import { distinctGoals, goalViews, unannounced, type Goal, type GoalView } from './goals.ts';
-import { countEvent, emptyProgress, type CountedEvent, type Progress } from './progress.ts';
+import { countEvent, emptyProgress, storedProgress, tallyOf, type CountedEvent, type Progress, type Tally } from './progress.ts';
 
 type Config = { goals: Goal[]; saveIntervalMs: number };
 
@@ -30,7 +30,7 @@ export default definePlugin<Config>({
     const { goals, repeated } = distinctGoals(ctx.config.goals);
     if (repeated.length > 0) ctx.log.warn('goals with a repeated id are left out', { ids: repeated });
 
-    let session: { id: string; progress: Progress } | undefined;
+    let session: { id: string; tally: Tally } | undefined;
 
     // Each event reads and writes kv; running them one after the other keeps two from interleaving.
     let queue: Promise<void> = Promise.resolve();
@@ -42,15 +42,15 @@ export default definePlugin<Config>({
 
     // Progress is saved at most every saveIntervalMs (it is several KB, and a busy stream changes
     // it many times a second), at once when a goal is reached or the session changes.
-    let unsaved: { sessionId: string; progress: Progress } | undefined;
+    let unsaved: { sessionId: string; tally: Tally } | undefined;
     let saveScheduled = false;
     async function save(): Promise<void> {
       const pending = unsaved;
       unsaved = undefined;
-      if (pending) await ctx.kv.set(progressKey(pending.sessionId), pending.progress);
+      if (pending) await ctx.kv.set(progressKey(pending.sessionId), storedProgress(pending.tally));
     }
-    function saveSoon(sessionId: string, progress: Progress): void {
-      unsaved = { sessionId, progress };
+    function saveSoon(sessionId: string, tally: Tally): void {
+      unsaved = { sessionId, tally };
       if (saveScheduled) return;
       saveScheduled = true;
       ctx.setTimeout(() => {
@@ -59,9 +59,9 @@ export default definePlugin<Config>({
       }, ctx.config.saveIntervalMs);
     }
 
-    /** The progress of `sessionId`: cached, else stored, else zero for a session not seen before. */
-    async function openSession(sessionId: string): Promise<Progress> {
-      if (session?.id === sessionId) return session.progress;
+    /** The tally of `sessionId`: cached, else stored, else zero for a session not seen before. */
+    async function openSession(sessionId: string): Promise<Tally> {
+      if (session?.id === sessionId) return session.tally;
       await save();
       const known = (await ctx.kv.get<string[]>(SESSIONS_KEY)) ?? [];
       let stored: Progress | undefined;
@@ -71,15 +71,16 @@ export default definePlugin<Config>({
         await ctx.kv.set(SESSIONS_KEY, [sessionId, ...known].slice(0, KEPT_SESSIONS));
         for (const old of known.slice(KEPT_SESSIONS - 1)) await ctx.kv.delete(progressKey(old));
       }
-      session = { id: sessionId, progress: stored ?? emptyProgress() };
-      return session.progress;
+      session = { id: sessionId, tally: tallyOf(stored ?? emptyProgress()) };
+      return session.tally;
     }
 
     /** Stores the progress, updates the bars and announces the goals reached since the last time. */
-    async function commit(sessionId: string, progress: Progress): Promise<void> {
+    async function commit(sessionId: string, tally: Tally): Promise<void> {
+      const { progress } = tally;
       const reached = unannounced(goals, progress);
       for (const goal of reached) progress.announced[goal.id] = goal.target;
-      saveSoon(sessionId, progress);
+      saveSoon(sessionId, tally);
       if (reached.length > 0) await save();
       await ctx.overlay.setState(CHANNEL, { goals: goalViews(goals, progress) });
       for (const goal of reached) await ctx.overlay.send(CHANNEL, reachedMessage(goal));
@@ -90,20 +91,20 @@ export default definePlugin<Config>({
       // The common case — the session's progress is at hand, nothing queued, no goal reached — is
       // synchronous, so the host can hand this plugin many events in one entry.
       if (pending === 0 && session?.id === event.sessionId) {
-        const progress = session.progress;
-        if (!countEvent(progress, event)) return;
-        if (unannounced(goals, progress).length === 0) {
-          saveSoon(event.sessionId, progress);
-          void ctx.overlay.setState(CHANNEL, { goals: goalViews(goals, progress) });
+        const tally = session.tally;
+        if (!countEvent(tally, event)) return;
+        if (unannounced(goals, tally.progress).length === 0) {
+          saveSoon(event.sessionId, tally);
+          void ctx.overlay.setState(CHANNEL, { goals: goalViews(goals, tally.progress) });
           return;
         }
         pending += 1;
-        return serially(() => commit(event.sessionId, progress)).finally(() => (pending -= 1));
+        return serially(() => commit(event.sessionId, tally)).finally(() => (pending -= 1));
       }
       pending += 1;
       return serially(async () => {
-        const progress = await openSession(event.sessionId);
-        if (countEvent(progress, event)) await commit(event.sessionId, progress);
+        const tally = await openSession(event.sessionId);
+        if (countEvent(tally, event)) await commit(event.sessionId, tally);
       }).finally(() => (pending -= 1));
     };
     ctx.on('LIKE', onEvent);

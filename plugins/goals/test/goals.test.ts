@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Json, UnifiedEvent } from '@ttlp/sdk';
 import { createTestHost, makeEvent, type TestHost } from '@ttlp/sdk/testing';
 import { captureEvents } from '../../../host/test/support/captures.ts';
+import { waitFor } from '../../../host/test/support/patience.ts';
 
 const plugin = fileURLToPath(new URL('..', import.meta.url));
 
@@ -211,6 +212,20 @@ describe('goals', () => {
     // Only the three latest sessions keep their progress.
     expect(second.kv.get('sessions')).toEqual([S4, S3, S2]);
     expect([...second.kv.keys()].sort()).toEqual(['progress:' + S2, 'progress:' + S3, 'progress:' + S4, 'sessions']);
+    expect(second.faults).toEqual([]);
+    await second.close();
+  });
+
+  it('counts a streak that runs over a restart once', async () => {
+    const config = { goals: [{ id: 'c', kind: 'coins', target: 1000, title: 'Coins' }], saveIntervalMs: 10 };
+    const first = await createTestHost({ plugin, config });
+    await first.send(rose('6800000000000000004', 3, false, '1700000000002'));
+    await waitFor(() => (first.kv.get(`progress:${S1}`) as { coins?: number } | undefined)?.coins === 3, 'the saved progress');
+    await first.close();
+
+    const second = await createTestHost({ plugin, config, kv: Object.fromEntries(first.kv) });
+    await second.send(rose('6800000000000000004', 2, false, '1700000000002'), rose('6800000000000000004', 5, true, '1700000000002'));
+    expect(current(second, 'c')).toBe(5);
     expect(second.faults).toEqual([]);
     await second.close();
   });

@@ -168,7 +168,7 @@ describe('leaderboard', () => {
     await host.close();
   });
 
-  it('keeps one timer however many streaks are open (a plugin may hold 64)', async () => {
+  it('counts more streaks open at once than a plugin may hold timers (64), each once', async () => {
     const host = await createTestHost({ plugin, config: { ...FAST, size: 100, streakTimeoutMs: 50 } });
     const gifters = Array.from({ length: 80 }, (_, i) => String(6_900_000_000_000_000_000n + BigInt(i)));
     await host.send(...gifters.map((userId) => rose(userId, '1700000000003', 2)));

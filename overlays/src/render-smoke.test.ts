@@ -5,7 +5,7 @@ import alertsPackage from '../../plugins/alerts/package.json';
 import goalsPackage from '../../plugins/goals/package.json';
 import rulesPackage from '../../plugins/rules/package.json';
 import webhookPackage from '../../plugins/webhook/package.json';
-import type { PluginInfo } from './lib/api-types.ts';
+import type { PluginView } from '@ttlp/sdk/host-contract';
 import type { OverlayConnection } from './overlay/overlay-connection.svelte.ts';
 import GoalsWidget from './overlay/widgets/GoalsWidget.svelte';
 import LeaderboardWidget from './overlay/widgets/LeaderboardWidget.svelte';
@@ -17,7 +17,7 @@ import { prepareDraft, type JsonSchema } from './lib/json-schema.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const connectionWith = (state: unknown) =>
-  ({ state, status: 'open', hasToken: true, widget: 'w', channel: 'c', listen: () => () => {}, open() {} }) as unknown as OverlayConnection;
+  ({ stateOf: () => state, status: 'open', hasToken: true, widget: 'w', listen: () => () => {}, open() {} }) as unknown as OverlayConnection;
 
 describe('server rendering smoke test', () => {
   it('renders the state widgets with viewer text as text', () => {
@@ -53,12 +53,13 @@ describe('server rendering smoke test', () => {
 
   it('renders plugin cards and config fields for every first-party schema', () => {
     for (const pkg of [alertsPackage, goalsPackage, rulesPackage, webhookPackage]) {
-      const plugin: PluginInfo = {
+      const plugin: PluginView = {
         id: pkg.ttlp.id,
         displayName: pkg.ttlp.displayName,
         version: pkg.ttlp.version,
         description: XSS,
         enabled: false,
+        running: false,
         state: 'stopped',
         requestedPermissions: ['events:GIFT', 'kv'],
         grantedPermissions: [],

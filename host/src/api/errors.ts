@@ -3,6 +3,7 @@
  * them into `{ code, message, ...details }` with their status, and hides what a 5xx was about.
  */
 import createError from '@fastify/error';
+import { ApiErrorSchema } from '@ttlp/sdk/host-contract';
 
 export const AuthRequired = createError('AUTH_REQUIRED', 'authentication required: log in, or send "Authorization: Bearer <token>"', 401);
 export const AuthForbidden = createError('AUTH_FORBIDDEN', 'this token cannot do that: %s', 403);
@@ -27,3 +28,6 @@ export function withDetails<E extends Error>(error: E, details: Record<string, u
   Object.assign(error, { details });
   return error;
 }
+
+/** The error bodies every route declares beside its answers (fastify's `4xx` / `5xx` response keys). */
+export const ERROR_RESPONSES = { '4xx': ApiErrorSchema, '5xx': ApiErrorSchema } as const;

@@ -3,23 +3,32 @@
  * set by `POST /api/auth/login` (httpOnly, SameSite=Strict); errors come back as
  * `{ code, message, ...details }` and are thrown as ApiError.
  */
+import type { EventType } from '@ttlp/sdk';
 import type {
-  ApiTokenInfo,
+  ApiErrorBody,
+  ApiTokenList,
   CreatedApiToken,
+  EventPage,
   HostStatus,
   OverlayLink,
-  PluginInfo,
-  SessionInfo,
-  TestEventType,
-  UnifiedEvent,
-} from './api-types.ts';
+  OverlayLinkList,
+  PluginList,
+  PluginView,
+  PrincipalView,
+  ReplayStarted,
+  SessionList,
+  TestEventAccepted,
+} from '@ttlp/sdk/host-contract';
+
+/** What an error body says besides its code and message (`problems`, `retryAfter`…). */
+export type ApiErrorDetails = Omit<ApiErrorBody, 'code' | 'message'>;
 
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  readonly details: Record<string, unknown>;
+  readonly details: ApiErrorDetails;
 
-  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
+  constructor(status: number, code: string, message: string, details: ApiErrorDetails = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -61,7 +70,7 @@ async function request<T>(method: string, path: string, body?: unknown, options:
       response.status,
       typeof code === 'string' ? code : `HTTP_${response.status}`,
       typeof message === 'string' && message !== '' ? message : `${response.status} ${response.statusText}`.trim(),
-      details,
+      details as ApiErrorDetails,
     );
   }
   return json as T;
@@ -72,35 +81,34 @@ const path = (strings: TemplateStringsArray, ...values: string[]) =>
 
 export const api = {
   /** Resolves when the session cookie is valid; rejects with status 401 when not. */
-  me: () => request<unknown>('GET', '/api/auth/me', undefined, { authProbe: true }),
+  me: () => request<PrincipalView>('GET', '/api/auth/me', undefined, { authProbe: true }),
   login: (token: string) => request<void>('POST', '/api/auth/login', { token }, { authProbe: true }),
   logout: () => request<void>('POST', '/api/auth/logout', undefined, { authProbe: true }),
 
   status: () => request<HostStatus>('GET', '/api/status'),
 
-  /** `problems`: plugins found but not loadable (bad manifest, build error), in words. */
-  plugins: () => request<{ plugins: PluginInfo[]; problems?: unknown[] }>('GET', '/api/plugins'),
-  enablePlugin: (id: string, grant: string[]) => request<PluginInfo>('POST', path`/api/plugins/${id}/enable`, { grant }),
-  disablePlugin: (id: string) => request<PluginInfo>('POST', path`/api/plugins/${id}/disable`),
-  configurePlugin: (id: string, config: unknown) => request<PluginInfo | undefined>('PUT', path`/api/plugins/${id}/config`, { config }),
+  plugins: () => request<PluginList>('GET', '/api/plugins'),
+  enablePlugin: (id: string, grant: string[]) => request<PluginView>('POST', path`/api/plugins/${id}/enable`, { grant }),
+  disablePlugin: (id: string) => request<PluginView>('POST', path`/api/plugins/${id}/disable`),
+  configurePlugin: (id: string, config: unknown) => request<PluginView>('PUT', path`/api/plugins/${id}/config`, { config }),
 
-  sendTestEvent: (eventType: TestEventType, overrides: { payload?: Record<string, unknown>; user?: Record<string, unknown> } = {}) =>
-    request<{ eventId: string }>('POST', '/api/events/test', { eventType, ...overrides }),
+  sendTestEvent: (eventType: EventType, overrides: { payload?: Record<string, unknown>; user?: Record<string, unknown> } = {}) =>
+    request<TestEventAccepted>('POST', '/api/events/test', { eventType, ...overrides }),
 
-  sessions: (limit = 50) => request<{ sessions: SessionInfo[] }>('GET', `/api/sessions?limit=${limit}`),
+  sessions: (limit = 50) => request<SessionList>('GET', `/api/sessions?limit=${limit}`),
   sessionEvents: (sessionId: string, query: { limit?: number; cursor?: string | null; type?: string | null } = {}) => {
     const search = new URLSearchParams({ limit: String(query.limit ?? 100) });
     if (query.cursor) search.set('cursor', query.cursor);
     if (query.type) search.set('type', query.type);
-    return request<{ events: UnifiedEvent[]; nextCursor: string | null }>('GET', `${path`/api/sessions/${sessionId}/events`}?${search}`);
+    return request<EventPage>('GET', `${path`/api/sessions/${sessionId}/events`}?${search}`);
   },
   replaySession: (sessionId: string, speed: number) =>
-    request<{ sessionId: string; replayedFrom: string }>('POST', path`/api/sessions/${sessionId}/replay`, { speed }),
+    request<ReplayStarted>('POST', path`/api/sessions/${sessionId}/replay`, { speed }),
 
-  overlays: () => request<{ overlays: OverlayLink[] }>('GET', '/api/overlays'),
+  overlays: () => request<OverlayLinkList>('GET', '/api/overlays'),
   regenerateOverlay: (widget: string) => request<OverlayLink>('POST', path`/api/overlays/${widget}/regenerate`),
 
-  tokens: () => request<{ tokens: ApiTokenInfo[] }>('GET', '/api/tokens'),
+  tokens: () => request<ApiTokenList>('GET', '/api/tokens'),
   createToken: (name: string) => request<CreatedApiToken>('POST', '/api/tokens', { kind: 'api', name }),
   deleteToken: (tokenId: string) => request<void>('DELETE', path`/api/tokens/${tokenId}`),
 };

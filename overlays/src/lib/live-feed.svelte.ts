@@ -1,5 +1,5 @@
 import { createSubscriber } from 'svelte/reactivity';
-import type { UnifiedEvent } from './api-types.ts';
+import type { UnifiedEvent } from '@ttlp/sdk';
 import { ReconnectingSocket, sameHostSocketUrl, type SocketStatus } from './reconnecting-socket.ts';
 
 export const LIVE_FEED_LIMIT = 5000;

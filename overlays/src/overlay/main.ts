@@ -1,18 +1,12 @@
 import { mount } from 'svelte';
+import type { OverlayWidget } from '@ttlp/sdk';
 import './overlay.css';
 import { OverlayConnection } from './overlay-connection.svelte.ts';
 import OverlayPage from './OverlayPage.svelte';
-import {
-  readLookOptions,
-  readWidgetSetup,
-  widgetFromLocation,
-  WIDGET_CHANNELS,
-  type LookOptions,
-  type WidgetName,
-} from './widget-options.ts';
+import { readLookOptions, readWidgetSetup, widgetFromLocation, type LookOptions } from './widget-options.ts';
 
 // Each widget's look when the URL does not say otherwise; the alert panel is fully opaque.
-const LOOK_DEFAULTS: Record<WidgetName, Partial<LookOptions>> = {
+const LOOK_DEFAULTS: Record<OverlayWidget, Partial<LookOptions>> = {
   alerts: { position: 'top', fontSize: 40, bg: '#17151f', accent: '#fe2c55' },
   chat: { position: 'bottom-left', fontSize: 26 },
   goals: { position: 'top-left', fontSize: 26 },
@@ -29,7 +23,7 @@ if (widget === null || target === null) {
   const params = new URLSearchParams(window.location.search);
   const token = params.get('token');
   if (!token) console.warn('overlay: the URL has no token; copy the widget URL from the settings page');
-  const connection = new OverlayConnection({ widget, channel: WIDGET_CHANNELS[widget], token: token || null });
+  const connection = new OverlayConnection({ widget, token: token || null });
   document.documentElement.dataset.widget = widget;
   mount(OverlayPage, {
     target,

@@ -3,6 +3,7 @@ import { flushSync } from 'svelte';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocketType from 'ws';
 import type { WebSocketServer as WebSocketServerType } from 'ws';
+import { waitFor } from '../../../host/test/support/patience.ts';
 import { OverlayConnection, type OverlayDelivery } from './overlay-connection.svelte.ts';
 
 // Tests here resolve packages as a browser would; ws must be its Node build.
@@ -13,28 +14,32 @@ type WebSocket = WebSocketType;
 class HubStandIn {
   readonly server: WebSocketServerType;
   epoch = 'epoch-1';
-  seq = 0;
+  /** The last seq per channel. */
+  seqs = new Map<string, number>();
   frames: Array<Record<string, unknown>> = [];
   resumes: unknown[] = [];
   urls: string[] = [];
   clients = new Set<WebSocket>();
 
-  constructor() {
+  /** `channels`: what the hello names, as the host's WIDGET_CHANNELS has them for the widget. */
+  constructor(readonly channels: string[]) {
     this.server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     this.server.on('connection', (client, request) => {
       this.urls.push(request.url ?? '');
       this.clients.add(client);
       client.on('close', () => this.clients.delete(client));
-      client.send(JSON.stringify({ type: 'hello', epoch: this.epoch, widget: 'alerts', channels: ['alerts/alerts'] }));
+      client.send(JSON.stringify({ type: 'hello', epoch: this.epoch, widget: 'alerts', channels: this.channels }));
       client.on('message', (raw) => {
         const resume = JSON.parse(String(raw)) as { epoch: string | null; last: Record<string, number> };
         this.resumes.push(resume);
-        const last = resume.last['alerts/alerts'];
-        if (resume.epoch === this.epoch && last !== undefined) {
-          // Replays one frame the client already has, which it must not show twice.
-          for (const frame of this.frames.filter((f) => (f.seq as number) >= last)) client.send(JSON.stringify(frame));
-        } else {
-          client.send(JSON.stringify({ type: 'reset', channel: 'alerts/alerts', seq: this.seq, state: null }));
+        for (const channel of this.channels) {
+          const last = resume.last[channel];
+          if (resume.epoch === this.epoch && last !== undefined) {
+            // Replays one frame the client already has, which it must not show twice.
+            for (const frame of this.frames.filter((f) => f.channel === channel && (f.seq as number) >= last)) client.send(JSON.stringify(frame));
+          } else {
+            client.send(JSON.stringify({ type: 'reset', channel, seq: this.seqs.get(channel) ?? 0, state: null }));
+          }
         }
       });
     });
@@ -44,40 +49,48 @@ class HubStandIn {
     return (this.server.address() as { port: number }).port;
   }
 
-  publish(text: string, send = true) {
-    this.seq += 1;
-    const frame = { type: 'message', channel: 'alerts/alerts', seq: this.seq, pluginId: 'alerts', data: { text }, eventId: `e${this.seq}`, at: new Date().toISOString() };
+  publish(text: string, send = true, channel = 'alerts/alerts') {
+    const seq = (this.seqs.get(channel) ?? 0) + 1;
+    this.seqs.set(channel, seq);
+    const frame = { type: 'message', channel, seq, pluginId: channel.split('/')[0], data: { text }, eventId: `e${seq}`, at: new Date().toISOString() };
     this.frames.push(frame);
     if (send) for (const client of this.clients) client.send(JSON.stringify(frame));
   }
 
   restart() {
     this.epoch = 'epoch-2';
-    this.seq = 10;
+    this.seqs = new Map([['alerts/alerts', 10]]);
     this.frames = [];
     for (const client of this.clients) client.terminate();
   }
 }
 
-const until = async (check: () => boolean, ms = 8000) => {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > ms) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** The page's location points at the hub the next connection opens. */
+const pointAt = (hub: HubStandIn) =>
+  Object.assign(globalThis, { WebSocket, window: { location: { protocol: 'http:', host: `127.0.0.1:${hub.port}` } } });
+
+const listening = async (hub: HubStandIn) => {
+  await new Promise((resolve) => hub.server.once('listening', resolve));
+  return hub;
 };
+
+const until = (check: () => boolean) => waitFor(check, 'the connection and the stand-in hub to get there');
 
 describe('OverlayConnection', () => {
   let hub: HubStandIn;
+  let twoChannels: HubStandIn;
   beforeAll(async () => {
-    hub = new HubStandIn();
-    await new Promise((resolve) => hub.server.once('listening', resolve));
-    Object.assign(globalThis, { WebSocket, window: { location: { protocol: 'http:', host: `127.0.0.1:${hub.port}` } } });
+    hub = await listening(new HubStandIn(['alerts/alerts']));
+    twoChannels = await listening(new HubStandIn(['alerts/alerts', 'rules/rules']));
   });
-  afterAll(() => hub.server.close());
+  afterAll(() => {
+    hub.server.close();
+    twoChannels.server.close();
+  });
 
   it('resumes after drops, shows every message once, and starts over after a host restart', async () => {
-    const connection = new OverlayConnection({ widget: 'alerts', channel: 'alerts/alerts', token: 't o/k' });
+    pointAt(hub);
+    const connection = new OverlayConnection({ widget: 'alerts', token: 't o/k' });
     const received: OverlayDelivery[] = [];
     const texts = () => received.flatMap((d) => (d.kind === 'message' ? [(d.data as { text: string }).text] : []));
     const stop = $effect.root(() => {
@@ -115,5 +128,33 @@ describe('OverlayConnection', () => {
     stop();
     await until(() => hub.clients.size === 0);
     expect(connection.status).toBe('idle');
+  });
+
+  it('shows the frames of every channel the hello names, and of no other', async () => {
+    pointAt(twoChannels);
+    const connection = new OverlayConnection({ widget: 'alerts', token: 'tok' });
+    const received: OverlayDelivery[] = [];
+    const stop = $effect.root(() => {
+      $effect(() => connection.listen((delivery) => received.push(delivery)));
+    });
+    flushSync();
+
+    await until(() => received.length === 2);
+    expect(received.map((delivery) => [delivery.kind, delivery.channel])).toEqual([
+      ['state', 'alerts/alerts'],
+      ['state', 'rules/rules'],
+    ]);
+    twoChannels.publish('gift', true, 'alerts/alerts');
+    // A channel this widget does not show (the hub never sends one; the client drops it all the same).
+    twoChannels.publish('chat line', true, 'chat/chat');
+    twoChannels.publish('rule fired', true, 'rules/rules');
+    await until(() => received.length === 4);
+    expect(received.slice(2).map((delivery) => [delivery.channel, (delivery.data as { text: string }).text])).toEqual([
+      ['alerts/alerts', 'gift'],
+      ['rules/rules', 'rule fired'],
+    ]);
+
+    stop();
+    await until(() => twoChannels.clients.size === 0);
   });
 });

@@ -1,28 +1,28 @@
-import { createSubscriber } from 'svelte/reactivity';
+import { createSubscriber, SvelteMap } from 'svelte/reactivity';
+import type { OverlayWidget } from '@ttlp/sdk';
 import { ReconnectingSocket, sameHostSocketUrl, type SocketStatus } from '../lib/reconnecting-socket.ts';
 import { OverlayResumeCursor, type OverlayDelivery } from './overlay-protocol.ts';
 
 export type { OverlayDelivery } from './overlay-protocol.ts';
 
 export interface OverlayConnectionOptions {
-  widget: string;
-  /** The channel this widget shows, e.g. `alerts/alerts`. */
-  channel: string;
+  widget: OverlayWidget;
   /** The overlay token from the page URL; without one there is nothing to connect to. */
   token: string | null;
 }
 
 /**
- * One widget's link to the host's overlay hub. The socket is opened while something reads
- * `status` or `state`, or listens, inside an effect (createSubscriber), and closed after.
+ * One widget's link to the host's overlay hub: the frames of every channel the socket's hello
+ * names (the alerts widget shows the rules plugin's channel too). The socket is opened while
+ * something reads `status` or a state, or listens, inside an effect (createSubscriber), and
+ * closed after.
  */
 export class OverlayConnection {
-  readonly widget: string;
-  readonly channel: string;
+  readonly widget: OverlayWidget;
   #status = $state<SocketStatus>('idle');
   #lastClose = $state<{ code: number; reason: string } | null>(null);
-  /** The channel's latest state (undefined until one arrived; null when the host has none). */
-  #state = $state.raw<unknown>(undefined);
+  /** Each channel's latest state (none until one arrived; null when the host has none). */
+  readonly #states = new SvelteMap<string, unknown>();
   readonly #listeners = new Set<(delivery: OverlayDelivery) => void>();
   readonly #cursor = new OverlayResumeCursor();
   readonly #socket: ReconnectingSocket | null;
@@ -30,7 +30,6 @@ export class OverlayConnection {
 
   constructor(options: OverlayConnectionOptions) {
     this.widget = options.widget;
-    this.channel = options.channel;
     const { token } = options;
     this.#socket =
       token === null
@@ -45,7 +44,7 @@ export class OverlayConnection {
             onFrame: (frame, send) => {
               const step = this.#cursor.receive(frame);
               if (step.reply) send(step.reply);
-              if (step.delivery && step.delivery.channel === this.channel) this.#deliver(step.delivery);
+              if (step.delivery) this.#deliver(step.delivery);
             },
             onStatus: (status, lastClose) => {
               this.#status = status;
@@ -78,14 +77,14 @@ export class OverlayConnection {
     return this.#socket !== null;
   }
 
-  /** The channel's latest state; reading it in an effect or template keeps the socket open. */
-  get state(): unknown {
+  /** A channel's latest state (undefined until one arrived); reading it in an effect or template keeps the socket open. */
+  stateOf(channel: string): unknown {
     this.#subscribe();
-    return this.#state;
+    return this.#states.get(channel);
   }
 
   /**
-   * Every state and message of the channel, in the order the host sent them, each exactly once.
+   * Every state and message of the socket's channels, in the order the host sent them, each exactly once.
    * Call inside `$effect` and return its result, so the listener and the socket end with it.
    */
   listen(listener: (delivery: OverlayDelivery) => void): () => void {
@@ -95,7 +94,7 @@ export class OverlayConnection {
   }
 
   #deliver(delivery: OverlayDelivery): void {
-    if (delivery.kind === 'state') this.#state = delivery.data;
+    if (delivery.kind === 'state') this.#states.set(delivery.channel, delivery.data);
     for (const listener of this.#listeners) {
       try {
         listener(delivery);

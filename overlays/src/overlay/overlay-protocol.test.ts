@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OverlayResumeCursor } from './overlay-protocol.ts';
 
-const hello = (epoch: string) => ({ type: 'hello', epoch, widget: 'alerts', channels: ['alerts/alerts'] });
+const hello = (epoch: string, channels = ['alerts/alerts']) => ({ type: 'hello', epoch, widget: 'alerts', channels });
 const message = (seq: number, data: unknown = { seq }) => ({ type: 'message', channel: 'alerts/alerts', seq, pluginId: 'alerts', data, eventId: `e${seq}`, at: '2026-01-01T00:00:00.000Z' });
 
 describe('OverlayResumeCursor', () => {
@@ -59,7 +59,7 @@ describe('OverlayResumeCursor', () => {
   it('applies a reset as state and continues after its seq', () => {
     const cursor = new OverlayResumeCursor();
     cursor.opened();
-    cursor.receive(hello('A'));
+    cursor.receive(hello('A', ['alerts/alerts', 'goals/goals']));
     const state = { goals: [] };
     expect(cursor.receive({ type: 'reset', channel: 'goals/goals', seq: 7, state }).delivery).toEqual({
       kind: 'state',
@@ -74,6 +74,21 @@ describe('OverlayResumeCursor', () => {
       reset: false,
     });
     expect(cursor.receive({ type: 'reset', channel: 'alerts/alerts', seq: 3, state: null }).delivery).toMatchObject({ data: null });
+  });
+
+  it('takes the frames of every channel the hello names, and of no other', () => {
+    const cursor = new OverlayResumeCursor();
+    cursor.opened();
+    cursor.receive(hello('A', ['alerts/alerts', 'rules/rules']));
+    expect(cursor.channels).toEqual(['alerts/alerts', 'rules/rules']);
+    expect(cursor.receive(message(1)).delivery).toMatchObject({ channel: 'alerts/alerts' });
+    expect(cursor.receive({ ...message(1), channel: 'rules/rules' }).delivery).toMatchObject({ channel: 'rules/rules' });
+    expect(cursor.receive({ ...message(2), channel: 'chat/chat' })).toEqual({});
+    expect(cursor.lastSeq('chat/chat')).toBeUndefined();
+    // The next hello's channels replace the last one's.
+    cursor.opened();
+    cursor.receive(hello('A'));
+    expect(cursor.receive({ ...message(2), channel: 'rules/rules' })).toEqual({});
   });
 
   it('ignores pings and frames without a channel or seq', () => {

@@ -3,17 +3,7 @@
  * pattern or range and replaced by the default when it does not pass, so query text never
  * reaches CSS or HTML as written.
  */
-
-export const WIDGETS = ['alerts', 'chat', 'goals', 'leaderboard', 'counters'] as const;
-export type WidgetName = (typeof WIDGETS)[number];
-
-export const WIDGET_CHANNELS: Record<WidgetName, string> = {
-  alerts: 'alerts/alerts',
-  chat: 'chat/chat',
-  goals: 'goals/goals',
-  leaderboard: 'leaderboard/leaderboard',
-  counters: 'host/counters',
-};
+import { isOverlayWidget, type OverlayWidget } from '@ttlp/sdk';
 
 export const POSITIONS = [
   'top-left',
@@ -29,11 +19,11 @@ export const POSITIONS = [
 export type Position = (typeof POSITIONS)[number];
 
 /** The widget named by the last segment of `/overlay/<widget>` (or `?widget=` on the dev server). */
-export function widgetFromLocation(location: Pick<Location, 'pathname' | 'search'>): WidgetName | null {
+export function widgetFromLocation(location: Pick<Location, 'pathname' | 'search'>): OverlayWidget | null {
   const segments = location.pathname.split('/').filter((segment) => segment !== '');
   let name = segments.at(-1) ?? '';
   if (name === 'overlay.html' || name === '') name = new URLSearchParams(location.search).get('widget') ?? '';
-  return (WIDGETS as readonly string[]).includes(name) ? (name as WidgetName) : null;
+  return isOverlayWidget(name) ? name : null;
 }
 
 const HEX_COLOR = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
@@ -275,7 +265,7 @@ export type WidgetSetup =
   | { widget: 'leaderboard'; options: LeaderboardOptions }
   | { widget: 'counters'; options: CounterOptions };
 
-export function readWidgetSetup(widget: WidgetName, params: URLSearchParams, pageUrl: string): WidgetSetup {
+export function readWidgetSetup(widget: OverlayWidget, params: URLSearchParams, pageUrl: string): WidgetSetup {
   switch (widget) {
     case 'alerts':
       return { widget, options: readAlertOptions(params, pageUrl) };

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { EVENT_TYPES } from '@ttlp/sdk';
+import { TestEventAcceptedSchema, type TestEventAccepted } from '@ttlp/sdk/host-contract';
 import { ensureSession } from '../../store/browse.ts';
 import { buildTestEvent } from '../synthetic-events.ts';
-import { InvalidRequest, withDetails } from '../errors.ts';
+import { ERROR_RESPONSES, InvalidRequest, withDetails } from '../errors.ts';
 
 const TestEventBody = Type.Object(
   {
@@ -33,7 +34,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
   const fallback = { streamId: TEST_STREAM_ID, sessionId: randomUUID() };
   let fallbackRecorded = false;
 
-  app.post<{ Body: Static<typeof TestEventBody> }>('/events/test', { schema: { body: TestEventBody } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof TestEventBody> }>('/events/test', { schema: { body: TestEventBody, response: { 202: TestEventAcceptedSchema, ...ERROR_RESPONSES } } }, async (request, reply) => {
     let where = ingest.current();
     if (!where) {
       if (!fallbackRecorded) await ensureSession(store, { ...fallback, provider: 'test' });
@@ -43,6 +44,6 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     const built = buildTestEvent(request.body, where);
     if (!built.ok) throw withDetails(new InvalidRequest(`not a valid ${request.body.eventType} event: ${built.problems.join('; ')}`), { problems: built.problems });
     await bus.publish('events', built.event);
-    return reply.status(202).send({ eventId: built.event.eventId, sessionId: built.event.sessionId });
+    return reply.status(202).send({ eventId: built.event.eventId, sessionId: built.event.sessionId } satisfies TestEventAccepted);
   });
 }

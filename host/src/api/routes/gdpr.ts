@@ -1,8 +1,9 @@
 /** `POST /api/gdpr/erase`: a viewer's erasure request, done as `ttlp gdpr erase` does it (D-011). */
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
+import { ErasureSummarySchema, type ErasureSummary } from '@ttlp/sdk/host-contract';
 import { ErasureError, eraseUser } from '../../privacy/erasure.ts';
-import { ErasureSubjectAmbiguous, ErasureSubjectNotFound, InvalidRequest, PrivacyNotConfigured } from '../errors.ts';
+import { ERROR_RESPONSES, ErasureSubjectAmbiguous, ErasureSubjectNotFound, InvalidRequest, PrivacyNotConfigured } from '../errors.ts';
 
 const EraseBody = Type.Object(
   {
@@ -15,7 +16,7 @@ const EraseBody = Type.Object(
 export async function gdprRoutes(app: FastifyInstance): Promise<void> {
   const { store, log } = app.services;
 
-  app.post<{ Body: Static<typeof EraseBody> }>('/gdpr/erase', { schema: { body: EraseBody } }, async (request) => {
+  app.post<{ Body: Static<typeof EraseBody> }>('/gdpr/erase', { schema: { body: EraseBody, response: { 200: ErasureSummarySchema, ...ERROR_RESPONSES } } }, async (request): Promise<ErasureSummary> => {
     const secret = app.services.pseudonymizationSecret;
     if (!secret) throw new PrivacyNotConfigured();
     try {

@@ -5,27 +5,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
-import Type from 'typebox';
+import { HealthSchema, HostStatusSchema, MetricsTextSchema, type HostStatus } from '@ttlp/sdk/host-contract';
 import { listPluginRows } from '../../store/plugins.ts';
+import { ERROR_RESPONSES } from '../errors.ts';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
 type ComponentStatus = 'ok' | 'degraded' | 'fail';
-
-const Component = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('fail')]), detail: Type.Optional(Type.String()) });
-const Stream = Type.Object({
-  provider: Type.String(),
-  user: Type.Union([Type.String(), Type.Null()]),
-  state: Type.String(),
-  reconnects: Type.Integer(),
-});
-const Health = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('fail')]),
-  failing: Type.Array(Type.String()),
-  components: Type.Object({ storage: Component, bus: Component, provider: Component, plugins: Component }),
-  /** Each followed stream's ingest (the demo's too): no errors or ids, only what a monitor needs. */
-  streams: Type.Array(Stream),
-});
 
 async function within<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -61,7 +47,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     return { storage, bus: busState, provider, plugins: pluginState, faulted: faulted.map((row) => row.pluginId) };
   };
 
-  app.get('/health', { schema: { response: { 200: Health, 503: Health } } }, async (_request, reply) => {
+  app.get('/health', { schema: { response: { 200: HealthSchema, 503: HealthSchema, ...ERROR_RESPONSES } } }, async (_request, reply) => {
     const { faulted: _faulted, ...components } = await componentStates();
     const failing = Object.entries(components).filter(([, state]) => state.status === 'fail').map(([name]) => name);
     const degraded = Object.values(components).some((state) => state.status === 'degraded');
@@ -70,7 +56,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     return reply.status(failing.length > 0 ? 503 : 200).send({ status, failing, components, streams });
   });
 
-  app.get('/api/status', { onRequest: app.requireAdmin }, async () => {
+  app.get('/api/status', { onRequest: app.requireAdmin, schema: { response: { 200: HostStatusSchema, ...ERROR_RESPONSES } } }, async (): Promise<HostStatus> => {
     const states = await componentStates();
     return {
       provider: ingest.list(),
@@ -80,7 +66,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     };
   });
 
-  app.get('/metrics', { onRequest: app.requireAdmin }, async (_request, reply) => {
+  app.get('/metrics', { onRequest: app.requireAdmin, schema: { response: { 200: MetricsTextSchema, ...ERROR_RESPONSES } } }, async (_request, reply) => {
     const registry = app.services.metrics.registry;
     return reply.type(registry.contentType).send(await registry.metrics());
   });

@@ -6,44 +6,30 @@
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { EVENT_TYPES, type UnifiedEvent } from '@ttlp/sdk';
-import { validateUnifiedEvent } from '@ttlp/sdk/contract';
+import { UnifiedEventSchema } from '@ttlp/sdk/contract';
 import { requestedPermissions, validatePluginConfig } from '@ttlp/sdk/manifest';
+import { DryRunSchema, PluginListSchema, PluginViewSchema, type DryRun, type PluginList, type PluginView } from '@ttlp/sdk/host-contract';
 import { createTestHost } from '@ttlp/sdk/testing';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../../plugin-runtime/admin.ts';
 import type { DiscoveredPlugin } from '../../plugin-runtime/discovery.ts';
 import { getPluginRow, listPluginRows, type PluginRow } from '../../store/plugins.ts';
 import { buildTestEvent } from '../synthetic-events.ts';
-import { InvalidRequest, PluginConfigInvalid, PluginNotFound, PluginPermissionsMissing, PluginPermissionUnknown, withDetails } from '../errors.ts';
+import { ERROR_RESPONSES, InvalidRequest, PluginConfigInvalid, PluginNotFound, PluginPermissionsMissing, PluginPermissionUnknown, withDetails } from '../errors.ts';
 
 const PluginParams = Type.Object({ id: Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' }) });
 const EnableBody = Type.Object({ grant: Type.Array(Type.String({ maxLength: 512 }), { maxItems: 64, default: [] }) }, { additionalProperties: false });
 const ConfigBody = Type.Object({ config: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false });
+/** The answer of the routes that act on one plugin: the plugin as it is now. */
+const PluginAnswer = { response: { 200: PluginViewSchema, ...ERROR_RESPONSES } };
 const DryRunBody = Type.Object(
   {
-    event: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    event: Type.Optional(UnifiedEventSchema),
     eventType: Type.Optional(Type.Enum(EVENT_TYPES)),
     payload: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: false },
 );
-
-export interface PluginView {
-  id: string;
-  displayName: string;
-  version: string;
-  description: string | null;
-  enabled: boolean;
-  running: boolean;
-  state: string;
-  requestedPermissions: string[];
-  grantedPermissions: string[];
-  configSchema: Record<string, unknown>;
-  config: Record<string, unknown>;
-  overlayChannels: string[];
-  faultCount: number;
-  lastError: string | null;
-}
 
 /** One word for the settings page: running, enabled but not running, disabled, faulted. */
 function stateOf(row: PluginRow | undefined, running: boolean): string {
@@ -99,19 +85,19 @@ export async function pluginRoutes(app: FastifyInstance): Promise<void> {
 
   const applied = async (plugin: DiscoveredPlugin) => view(plugin, (await host?.apply(plugin.manifest.id)) ?? (await getPluginRow(store, plugin.manifest.id)));
 
-  app.get('/plugins', async () => {
+  app.get('/plugins', { schema: { response: { 200: PluginListSchema, ...ERROR_RESPONSES } } }, async (): Promise<PluginList> => {
     const rows = new Map((await listPluginRows(store)).map((row) => [row.pluginId, row]));
     return { plugins: available().map((plugin) => view(plugin, rows.get(plugin.manifest.id))), problems: host?.problems ?? [] };
   });
 
-  app.get<{ Params: Static<typeof PluginParams> }>('/plugins/:id', { schema: { params: PluginParams } }, async (request) => {
+  app.get<{ Params: Static<typeof PluginParams> }>('/plugins/:id', { schema: { params: PluginParams, ...PluginAnswer } }, async (request) => {
     const plugin = find(request.params.id);
     return view(plugin, await getPluginRow(store, plugin.manifest.id));
   });
 
   app.post<{ Params: Static<typeof PluginParams>; Body: Static<typeof EnableBody> }>(
     '/plugins/:id/enable',
-    { schema: { params: PluginParams, body: Type.Optional(EnableBody) } },
+    { schema: { params: PluginParams, body: Type.Optional(EnableBody), ...PluginAnswer } },
     async (request) => {
       const plugin = find(request.params.id);
       const grant = request.body?.grant ?? [];
@@ -123,7 +109,7 @@ export async function pluginRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: Static<typeof PluginParams> }>('/plugins/:id/disable', { schema: { params: PluginParams } }, async (request) => {
+  app.post<{ Params: Static<typeof PluginParams> }>('/plugins/:id/disable', { schema: { params: PluginParams, ...PluginAnswer } }, async (request) => {
     const plugin = find(request.params.id);
     await admin(() => disablePlugin(store, plugin));
     return applied(plugin);
@@ -131,7 +117,7 @@ export async function pluginRoutes(app: FastifyInstance): Promise<void> {
 
   app.put<{ Params: Static<typeof PluginParams>; Body: Static<typeof ConfigBody> }>(
     '/plugins/:id/config',
-    { schema: { params: PluginParams, body: ConfigBody } },
+    { schema: { params: PluginParams, body: ConfigBody, ...PluginAnswer } },
     async (request) => {
       const plugin = find(request.params.id);
       await admin(() => configurePlugin(store, plugin, request.body.config));
@@ -141,8 +127,8 @@ export async function pluginRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: Static<typeof PluginParams>; Body: Static<typeof DryRunBody> }>(
     '/plugins/:id/dry-run',
-    { schema: { params: PluginParams, body: DryRunBody } },
-    async (request) => {
+    { schema: { params: PluginParams, body: DryRunBody, response: { 200: DryRunSchema, ...ERROR_RESPONSES } } },
+    async (request): Promise<DryRun> => {
       const plugin = find(request.params.id);
       const event = dryRunEvent(request.body);
       const row = await getPluginRow(store, plugin.manifest.id);
@@ -172,11 +158,7 @@ export async function pluginRoutes(app: FastifyInstance): Promise<void> {
 }
 
 function dryRunEvent(body: Static<typeof DryRunBody>): UnifiedEvent {
-  if (body.event) {
-    const checked = validateUnifiedEvent(body.event);
-    if (!checked.ok) throw withDetails(new InvalidRequest('event is not a valid UnifiedEvent'), { problems: checked.errors });
-    return checked.value;
-  }
+  if (body.event) return body.event;
   if (!body.eventType) throw new InvalidRequest('give an event, or an eventType (with an optional payload)');
   const built = buildTestEvent({ eventType: body.eventType, payload: body.payload }, { streamId: 'test', sessionId: '00000000-0000-4000-8000-000000000000' });
   if (!built.ok) throw withDetails(new InvalidRequest(`not a valid ${body.eventType} event`), { problems: built.problems });

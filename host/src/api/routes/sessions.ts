@@ -2,11 +2,21 @@
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { EVENT_TYPES } from '@ttlp/sdk';
+import {
+  EventPageSchema,
+  ReplayStartedSchema,
+  SessionListSchema,
+  StreamListSchema,
+  type EventPage,
+  type ReplayStarted,
+  type SessionList,
+  type StreamList,
+} from '@ttlp/sdk/host-contract';
 import { replaySession, SessionNotFoundError } from '../../pipeline/replay.ts';
 import { errorSummary } from '../../error-summary.ts';
 import { eventCounts, listStreams, sessionById, sessionEventPage } from '../../store/browse.ts';
 import { listSessions } from '../../store/sessions.ts';
-import { InvalidRequest, SessionNotFound } from '../errors.ts';
+import { ERROR_RESPONSES, InvalidRequest, SessionNotFound } from '../errors.ts';
 
 const SessionParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const SessionsQuery = Type.Object({
@@ -41,11 +51,11 @@ function decodeCursor(cursor: string): { timestamp: string; eventId: string } {
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   const { store, bus, log } = app.services;
 
-  app.get('/streams', async () => ({
+  app.get('/streams', { schema: { response: { 200: StreamListSchema, ...ERROR_RESPONSES } } }, async (): Promise<StreamList> => ({
     streams: (await listStreams(store)).map((stream) => ({ ...stream, firstSeenAt: stream.firstSeenAt.toISOString() })),
   }));
 
-  app.get<{ Querystring: Static<typeof SessionsQuery> }>('/sessions', { schema: { querystring: SessionsQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof SessionsQuery> }>('/sessions', { schema: { querystring: SessionsQuery, response: { 200: SessionListSchema, ...ERROR_RESPONSES } } }, async (request): Promise<SessionList> => {
     const sessions = await listSessions(store, { streamId: request.query.streamId, limit: request.query.limit });
     const counts = await eventCounts(store, sessions.map((session) => session.sessionId));
     return {
@@ -64,8 +74,8 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: Static<typeof SessionParams>; Querystring: Static<typeof EventsQuery> }>(
     '/sessions/:id/events',
-    { schema: { params: SessionParams, querystring: EventsQuery } },
-    async (request) => {
+    { schema: { params: SessionParams, querystring: EventsQuery, response: { 200: EventPageSchema, ...ERROR_RESPONSES } } },
+    async (request): Promise<EventPage> => {
       const { id } = request.params;
       if (!(await sessionById(store, id))) throw new SessionNotFound(id);
       const query = request.query;
@@ -84,7 +94,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: Static<typeof SessionParams>; Body: Static<typeof ReplayBody> }>(
     '/sessions/:id/replay',
-    { schema: { params: SessionParams, body: Type.Optional(ReplayBody) } },
+    { schema: { params: SessionParams, body: Type.Optional(ReplayBody), response: { 202: ReplayStartedSchema, ...ERROR_RESPONSES } } },
     async (request, reply) => {
       const replayedFrom = request.params.id;
       const speed = request.body?.speed;
@@ -101,7 +111,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           },
         );
       });
-      return reply.status(202).send({ sessionId: started, replayedFrom });
+      return reply.status(202).send({ sessionId: started, replayedFrom } satisfies ReplayStarted);
     },
   );
 }

@@ -4,8 +4,19 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { isOverlayWidget, OVERLAY_WIDGETS } from '../../overlay-hub/protocol.ts';
-import { InvalidRequest, OverlayUnknownWidget, TokenNotFound } from '../errors.ts';
+import {
+  ApiTokenListSchema,
+  CreatedApiTokenSchema,
+  NoContentSchema,
+  OverlayLinkListSchema,
+  OverlayLinkSchema,
+  type ApiTokenList,
+  type CreatedApiToken,
+  type OverlayLink,
+  type OverlayLinkList,
+} from '@ttlp/sdk/host-contract';
+import { isOverlayWidget, OVERLAY_WIDGETS, type OverlayWidget } from '../../overlay-hub/protocol.ts';
+import { ERROR_RESPONSES, InvalidRequest, OverlayUnknownWidget, TokenNotFound } from '../errors.ts';
 
 const TokenParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const WidgetParams = Type.Object({ widget: Type.String({ maxLength: 64 }) });
@@ -22,7 +33,7 @@ function originOf(request: FastifyRequest): string {
 export async function tokenRoutes(app: FastifyInstance): Promise<void> {
   const { tokens } = app.services;
 
-  const overlayView = (request: FastifyRequest, widget: string, entry: { tokenId: string; token: string }) => ({
+  const overlayView = (request: FastifyRequest, widget: OverlayWidget, entry: { tokenId: string; token: string }): OverlayLink => ({
     widget,
     tokenId: entry.tokenId,
     url: `${originOf(request)}/overlay/${widget}?token=${encodeURIComponent(entry.token)}`,
@@ -32,7 +43,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
     return widget;
   };
 
-  app.get('/tokens', async () => ({
+  app.get('/tokens', { schema: { response: { 200: ApiTokenListSchema, ...ERROR_RESPONSES } } }, async (): Promise<ApiTokenList> => ({
     tokens: (await tokens.list()).map((row) => ({
       tokenId: row.tokenId,
       name: row.name,
@@ -43,12 +54,12 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
     })),
   }));
 
-  app.post<{ Body: Static<typeof CreateBody> }>('/tokens', { schema: { body: CreateBody } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof CreateBody> }>('/tokens', { schema: { body: CreateBody, response: { 201: CreatedApiTokenSchema, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const { row, token } = await tokens.createApiToken(request.body.name);
-    return reply.status(201).send({ tokenId: row.tokenId, name: row.name, kind: row.kind, token, createdAt: row.createdAt.toISOString() });
+    return reply.status(201).send({ tokenId: row.tokenId, name: row.name, kind: row.kind, token, createdAt: row.createdAt.toISOString() } satisfies CreatedApiToken);
   });
 
-  app.delete<{ Params: Static<typeof TokenParams> }>('/tokens/:id', { schema: { params: TokenParams } }, async (request, reply) => {
+  app.delete<{ Params: Static<typeof TokenParams> }>('/tokens/:id', { schema: { params: TokenParams, response: { 204: NoContentSchema, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const row = await tokens.get(request.params.id);
     if (!row) throw new TokenNotFound(request.params.id);
     if (row.kind === 'admin') throw new InvalidRequest('the admin token is replaced with "ttlp admin-token --reset", not deleted');
@@ -56,11 +67,11 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
     return reply.status(204).send();
   });
 
-  app.get('/overlays', async (request) => ({
+  app.get('/overlays', { schema: { response: { 200: OverlayLinkListSchema, ...ERROR_RESPONSES } } }, async (request): Promise<OverlayLinkList> => ({
     overlays: await Promise.all(OVERLAY_WIDGETS.map(async (widget) => overlayView(request, widget, await tokens.overlayToken(widget)))),
   }));
 
-  app.post<{ Params: Static<typeof WidgetParams> }>('/overlays/:widget/regenerate', { schema: { params: WidgetParams } }, async (request) => {
+  app.post<{ Params: Static<typeof WidgetParams> }>('/overlays/:widget/regenerate', { schema: { params: WidgetParams, response: { 200: OverlayLinkSchema, ...ERROR_RESPONSES } } }, async (request) => {
     const widget = knownWidget(request.params.widget);
     return overlayView(request, widget, await tokens.regenerateOverlayToken(widget));
   });

@@ -1,11 +1,13 @@
 /**
  * The consumer loop both buses run, so they keep one set of semantics: own pending entries
  * first, then new ones; a periodic claim of entries left pending too long by any consumer;
- * dead letters past maxDeliveries; acknowledgements only after the handler resolved.
+ * entries that break their stream's contract and those past maxDeliveries dead-lettered;
+ * acknowledgements only after the handler resolved.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorSummary } from '../error-summary.ts';
-import type { BusEntry, Consumer, ConsumerOptions, DeadLetter } from './types.ts';
+import { INVALID_ENTRY, STREAM_CONTRACTS } from './stream-contracts.ts';
+import type { BusEntry, Consumer, ConsumerOptions, DeadLetter, StreamName, StreamPayload } from './types.ts';
 
 /** An entry as a group read hands it out: still JSON text, or null when it was trimmed away meanwhile. */
 export interface Delivery {
@@ -39,24 +41,24 @@ export const CONSUMER_DEFAULTS = { batchSize: 100, blockMs: 1000, maxDeliveries:
 
 /** Handler errors kept for dead letters; bounded because entries claimed away never settle here. */
 const REMEMBERED_ERRORS = 10_000;
+/** Contract violations named in an INVALID_ENTRY dead letter. */
+const REPORTED_VIOLATIONS = 5;
 
-type Settings<T> = ConsumerOptions<T> & typeof CONSUMER_DEFAULTS;
+type Settings<S extends StreamName> = ConsumerOptions<S> & typeof CONSUMER_DEFAULTS;
 
-export function startConsumerLoop<T>(
-  options: ConsumerOptions<T>,
+export function startConsumerLoop<S extends StreamName>(
+  options: ConsumerOptions<S>,
   reader: GroupReader,
   deadLetter: (letter: DeadLetter) => Promise<unknown>,
 ): Consumer {
-  return new ConsumerLoop<T>({ ...CONSUMER_DEFAULTS, ...definedOnly(options) }, reader, deadLetter);
+  return new ConsumerLoop<S>({ ...CONSUMER_DEFAULTS, ...definedOnly(options) }, reader, deadLetter);
 }
 
 function definedOnly<T extends object>(options: T): T {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
 }
 
-const messageOf = errorSummary;
-
-class ConsumerLoop<T> implements Consumer {
+class ConsumerLoop<S extends StreamName> implements Consumer {
   private stopping = false;
   /** A read is in flight: stopping may cut it short, its entries then stay pending. */
   private reading = false;
@@ -75,7 +77,7 @@ class ConsumerLoop<T> implements Consumer {
   private readonly created = new Promise<void>((resolve) => (this.groupCreated = resolve));
 
   constructor(
-    private readonly settings: Settings<T>,
+    private readonly settings: Settings<S>,
     private readonly reader: GroupReader,
     private readonly deadLetter: (letter: DeadLetter) => Promise<unknown>,
   ) {
@@ -140,7 +142,7 @@ class ConsumerLoop<T> implements Consumer {
 
   /** True once the batch is acknowledged; false when the handler failed and it stays pending. */
   private async handle(batch: Delivery[]): Promise<boolean> {
-    const entries: BusEntry<T>[] = [];
+    const entries: BusEntry<StreamPayload<S>>[] = [];
     const settled: string[] = [];
     for (const delivery of batch) {
       const entry = await this.admit(delivery);
@@ -152,7 +154,7 @@ class ConsumerLoop<T> implements Consumer {
     try {
       await this.settings.handler(entries);
     } catch (error) {
-      for (const entry of entries) this.remember(entry.id, messageOf(error));
+      for (const entry of entries) this.remember(entry.id, errorSummary(error));
       this.report(error, entries);
       return false;
     }
@@ -161,14 +163,20 @@ class ConsumerLoop<T> implements Consumer {
   }
 
   /** The entry for the handler, or undefined once it is dead-lettered or gone (it is then acked). */
-  private async admit(delivery: Delivery): Promise<BusEntry<T> | undefined> {
+  private async admit(delivery: Delivery): Promise<BusEntry<StreamPayload<S>> | undefined> {
     const { id, text, deliveries } = delivery;
     if (text === null) return undefined;
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch (error) {
-      await this.publishDeadLetter(delivery, 'PAYLOAD_NOT_JSON', `payload is not JSON: ${messageOf(error)}`, text);
+      await this.publishDeadLetter(delivery, 'PAYLOAD_NOT_JSON', `payload is not JSON: ${errorSummary(error)}`, text);
+      return undefined;
+    }
+    const checked = STREAM_CONTRACTS[this.settings.stream](payload);
+    if (!checked.ok) {
+      const violations = checked.errors.slice(0, REPORTED_VIOLATIONS).join('; ');
+      await this.publishDeadLetter(delivery, INVALID_ENTRY, `breaks the ${this.settings.stream} stream's contract: ${violations}`, payload);
       return undefined;
     }
     if (deliveries > this.settings.maxDeliveries) {
@@ -176,19 +184,21 @@ class ConsumerLoop<T> implements Consumer {
       await this.publishDeadLetter(delivery, 'MAX_DELIVERIES', error, payload);
       return undefined;
     }
-    return { id, stream: this.settings.stream, payload: payload as T, deliveries, size: text.length, text };
+    return { id, stream: this.settings.stream, payload: checked.value, deliveries, size: text.length, text };
   }
 
-  private publishDeadLetter(delivery: Delivery, reason: string, error: string, payload: unknown): Promise<unknown> {
+  private async publishDeadLetter(delivery: Delivery, reason: string, error: string, payload: unknown): Promise<void> {
     const { stream, stage } = this.settings;
-    return this.deadLetter({
+    const letter: DeadLetter = {
       stage,
       reason,
       error,
       payload,
       failedAt: new Date().toISOString(),
       source: { stream, id: delivery.id, deliveries: delivery.deliveries },
-    });
+    };
+    await this.deadLetter(letter);
+    this.notify(() => this.settings.onDeadLettered?.(letter));
   }
 
   private async acknowledge(ids: string[]): Promise<void> {
@@ -205,11 +215,15 @@ class ConsumerLoop<T> implements Consumer {
     }
   }
 
-  private report(error: unknown, entries: BusEntry<T>[]): void {
+  private report(error: unknown, entries: BusEntry<StreamPayload<S>>[]): void {
+    this.notify(() => this.settings.onError?.(error, entries));
+  }
+
+  private notify(callback: () => void): void {
     try {
-      this.settings.onError?.(error, entries);
+      callback();
     } catch {
-      // A failing error callback must not end the loop that called it.
+      // A failing callback must not end the loop that called it.
     }
   }
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from './memory-bus.ts';
+import { numbered } from '../../test/support/bus-entries.ts';
 
 describe('MemoryBus', () => {
   it('lets timers run while a consumer works through a backlog', async () => {
     const bus = new MemoryBus();
     const total = 20_000;
-    await bus.publishMany('raw', Array.from({ length: total }, (_, n) => ({ n })));
+    await bus.publishMany('raw', numbered('raw', 0, total));
     let handled = 0;
     let handledWhenTimerFired: number | undefined;
     const timer = new Promise<void>((resolve) =>
@@ -14,7 +15,7 @@ describe('MemoryBus', () => {
         resolve();
       }, 0),
     );
-    const consumer = bus.consume<{ n: number }>({
+    const consumer = bus.consume({
       stream: 'raw',
       group: 'g',
       consumer: 'c',

@@ -13,7 +13,7 @@ import {
   parseStreamId,
   type StreamPosition,
 } from './streams.ts';
-import type { Consumer, ConsumerOptions, EventBus, StreamName } from './types.ts';
+import type { Consumer, ConsumerOptions, EventBus, StreamName, StreamPayload } from './types.ts';
 
 export interface MemoryBusOptions {
   /** Entries each stream keeps, approximately. Default 1 000 000. */
@@ -217,18 +217,18 @@ export class MemoryBus implements EventBus {
     this.streamMaxLen = options.streamMaxLen ?? {};
   }
 
-  async publish<T>(stream: StreamName, payload: T): Promise<string> {
+  async publish<S extends StreamName>(stream: S, payload: StreamPayload<S>): Promise<string> {
     const [id] = await this.publishMany(stream, [payload]);
     return id as string;
   }
 
-  async publishMany<T>(stream: StreamName, payloads: T[]): Promise<string[]> {
+  async publishMany<S extends StreamName>(stream: S, payloads: StreamPayload<S>[]): Promise<string[]> {
     if (this.lifecycle === 'closed') throw new Error('the bus is closed');
     const texts = payloads.map(encodePayload);
     return this.streamOf(stream).append(texts, this.streamMaxLen[stream] ?? this.maxLen);
   }
 
-  consume<T>(options: ConsumerOptions<T>): Consumer {
+  consume<S extends StreamName>(options: ConsumerOptions<S>): Consumer {
     if (this.lifecycle !== 'open') throw new Error('the bus is closed');
     const reader = new MemoryGroupReader(this.streamOf(options.stream), options.group, options.consumer, options.startAt);
     return this.consumers.add(startConsumerLoop(options, reader, (letter) => this.publish('dlq', letter)));

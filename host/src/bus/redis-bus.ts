@@ -3,9 +3,10 @@
  * with XREADGROUP on one dedicated connection per consumer, XAUTOCLAIM for entries left behind.
  */
 import { Redis } from 'ioredis';
+import { messageOf } from '@ttlp/sdk';
 import { RunningConsumers, startConsumerLoop, type Delivery, type GroupReader } from './consumer-loop.ts';
 import { DEFAULT_MAX_LEN, STREAM_START, compareStreamIds, encodePayload } from './streams.ts';
-import type { Consumer, ConsumerOptions, EventBus, StreamName } from './types.ts';
+import type { Consumer, ConsumerOptions, EventBus, StreamName, StreamPayload } from './types.ts';
 
 export interface RedisBusOptions {
   url: string;
@@ -25,10 +26,6 @@ export interface RedisBusOptions {
 const PAYLOAD_FIELD = 'p';
 
 type RawEntry = [id: string, fields: string[] | null];
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function isMissingKey(error: unknown): boolean {
   return /no such key/i.test(messageOf(error));
@@ -175,12 +172,12 @@ export class RedisBus implements EventBus {
     this.client.on('error', this.onConnectionError);
   }
 
-  async publish<T>(stream: StreamName, payload: T): Promise<string> {
+  async publish<S extends StreamName>(stream: S, payload: StreamPayload<S>): Promise<string> {
     const [id] = await this.publishMany(stream, [payload]);
     return id as string;
   }
 
-  async publishMany<T>(stream: StreamName, payloads: T[]): Promise<string[]> {
+  async publishMany<S extends StreamName>(stream: S, payloads: StreamPayload<S>[]): Promise<string[]> {
     const texts = payloads.map(encodePayload);
     if (texts.length === 0) return [];
     const transaction = this.client.multi();
@@ -194,7 +191,7 @@ export class RedisBus implements EventBus {
     });
   }
 
-  consume<T>(options: ConsumerOptions<T>): Consumer {
+  consume<S extends StreamName>(options: ConsumerOptions<S>): Consumer {
     if (this.closing) throw new Error('the bus is closed');
     // Blocking reads hold their connection, and a read lost with its connection must not be
     // resent blindly: the loop re-reads its pending entries instead.

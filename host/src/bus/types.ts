@@ -4,6 +4,10 @@
  * (embedded default) and Redis Streams (production, D-002, D-012).
  */
 
+import type { DeadLetter, StreamPayload } from './stream-contracts.ts';
+
+export type { DeadLetter, OverlayMessage, StreamPayload, StreamPayloads } from './stream-contracts.ts';
+
 export const STREAMS = ['raw', 'events', 'overlay', 'dlq'] as const;
 export type StreamName = (typeof STREAMS)[number];
 
@@ -20,23 +24,8 @@ export interface BusEntry<T = unknown> {
   text: string;
 }
 
-/** What lands on the `dlq` stream. */
-export interface DeadLetter {
-  /** Pipeline stage that gave up (`normalize`, `store`, …). */
-  stage: string;
-  /** Stable code: a normalizer rejection code, `MAX_DELIVERIES`, … */
-  reason: string;
-  /** Human-readable detail, never a stack. */
-  error: string;
-  /** The entry's payload as it was. */
-  payload: unknown;
-  failedAt: string;
-  /** Where the entry came from, when it came from a stream. */
-  source?: { stream: StreamName; id: string; deliveries: number };
-}
-
-export interface ConsumerOptions<T> {
-  stream: StreamName;
+export interface ConsumerOptions<S extends StreamName> {
+  stream: S;
   /** Consumer group; created (from the start of the stream) when missing. */
   group: string;
   /** This consumer's name, unique per process. */
@@ -44,10 +33,11 @@ export interface ConsumerOptions<T> {
   /** Named in dead letters this consumer writes. */
   stage: string;
   /**
-   * Handles a batch in stream order. Resolving acknowledges every entry of the batch;
-   * throwing acknowledges none: they are delivered again later.
+   * Handles a batch in stream order, entries that keep to the stream's contract only (the
+   * others are dead-lettered). Resolving acknowledges every entry of the batch; throwing
+   * acknowledges none: they are delivered again later.
    */
-  handler: (entries: BusEntry<T>[]) => Promise<void>;
+  handler: (entries: BusEntry<StreamPayload<S>>[]) => Promise<void>;
   /** Most entries per handler call. Default 100. */
   batchSize?: number;
   /** How long one read waits for new entries. Default 1000 ms. */
@@ -64,7 +54,9 @@ export interface ConsumerOptions<T> {
    */
   startAt?: 'beginning' | 'end';
   /** Called when a handler fails (for logs and metrics); the entries stay pending. */
-  onError?: (error: unknown, entries: BusEntry<T>[]) => void;
+  onError?: (error: unknown, entries: BusEntry<StreamPayload<S>>[]) => void;
+  /** Hears of every entry this consumer sent to the dead-letter stream (for metrics). */
+  onDeadLettered?: (letter: DeadLetter) => void;
 }
 
 export interface Consumer {
@@ -77,11 +69,11 @@ export interface Consumer {
 export interface EventBus {
   readonly kind: 'memory' | 'redis';
   /** Appends one entry; returns its id. */
-  publish<T>(stream: StreamName, payload: T): Promise<string>;
+  publish<S extends StreamName>(stream: S, payload: StreamPayload<S>): Promise<string>;
   /** Appends entries in order, in one round trip; returns their ids. */
-  publishMany<T>(stream: StreamName, payloads: T[]): Promise<string[]>;
+  publishMany<S extends StreamName>(stream: S, payloads: StreamPayload<S>[]): Promise<string[]>;
   /** Starts a consumer in a group. */
-  consume<T>(options: ConsumerOptions<T>): Consumer;
+  consume<S extends StreamName>(options: ConsumerOptions<S>): Consumer;
   /**
    * True once every entry of `stream` up to and including `id` has been delivered to
    * `group` and acknowledged (so its side effects are done).
@@ -91,7 +83,7 @@ export interface EventBus {
   lastId(stream: StreamName): Promise<string | undefined>;
   /** Removes a consumer group (one that was only this process's, when it stops); nothing when missing. */
   deleteGroup(stream: StreamName, group: string): Promise<void>;
-  /** Entries in id order from `start` (inclusive, default the beginning): for inspection and tests. */
+  /** Entries in id order from `start` (inclusive, default the beginning), as written, contract or not: for inspection and tests. */
   range<T = unknown>(stream: StreamName, options?: { start?: string; count?: number }): Promise<Array<{ id: string; payload: T }>>;
   /** Entries currently in the stream. */
   length(stream: StreamName): Promise<number>;

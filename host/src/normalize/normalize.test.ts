@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
 import { common, proto, testEnvelopes, user, withDefaults } from '../../test/support/messages.ts';
-import { normalize, type NormalizeResult } from './normalize.ts';
+import { normalize, normalizeEnvelope, type NormalizeResult } from './normalize.ts';
 
 const { webcast, lifecycle } = testEnvelopes();
 
@@ -293,6 +293,12 @@ describe('bad input gets a typed rejection', () => {
   it('takes a size the caller already measured instead of serializing the envelope again', () => {
     expect(rejected(normalize(chat, { knownSize: 2 * 1024 * 1024 })).code).toBe('NORMALIZE_TOO_LARGE');
     expect(normalize(chat, { knownSize: JSON.stringify(chat).length }).ok).toBe(true);
+  });
+
+  it('maps an envelope the bus already admitted as raw.v1 like any other, size limit included', () => {
+    expect(normalizeEnvelope(chat)).toEqual(normalize(chat));
+    expect(rejected(normalizeEnvelope(chat, { knownSize: 2 * 1024 * 1024 })).code).toBe('NORMALIZE_TOO_LARGE');
+    expect(rejected(normalizeEnvelope({ ...chat, data: { ...chat.data, content: 42 } })).code).toBe('NORMALIZE_BAD_FIELD');
   });
 
   it('cyclic data', () => {

@@ -2,7 +2,7 @@
  * raw envelope (raw.v1) → UnifiedEvent v1. Pure: no I/O, no clock, no state.
  * Every input yields either a contract-valid event or a typed rejection.
  */
-import { TRIGGER_IDS, validateRawEnvelope, validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
+import { TRIGGER_IDS, validateRawEnvelope, validateUnifiedEvent, type RawEnvelope, type UnifiedEvent } from '@ttlp/sdk/contract';
 import { computeEventId } from './event-id.ts';
 import { isObject, objectAt, optionalId, optionalInteger, type Fields } from './fields.ts';
 import { mapLifecycle } from './lifecycle.ts';
@@ -54,23 +54,45 @@ function rejection(code: NormalizeRejectionCode, message: string, rawType?: stri
   return { ok: false, rejection: rawType === undefined ? { code, message } : { code, message, rawType } };
 }
 
-export function normalize(input: unknown, options: NormalizeOptions = {}): NormalizeResult {
-  let rawType: string | undefined;
+/** NORMALIZE_TOO_LARGE for an envelope over the limit as JSON text, or too deeply nested to measure. */
+function sizeRejection(envelope: Fields, options: NormalizeOptions): NormalizeResult | undefined {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
   try {
-    if (!isObject(input)) return rejection('NORMALIZE_NOT_OBJECT', 'the envelope must be a JSON object');
-    const maxBytes = options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
-    const size = options.knownSize ?? envelopeSize(input);
-    if (size > maxBytes)
-      return rejection('NORMALIZE_TOO_LARGE', `the envelope is ${size} bytes, more than the ${maxBytes} allowed`);
-    const checked = validateRawEnvelope(input);
-    if (!checked.ok)
-      return rejection(
-        'NORMALIZE_BAD_ENVELOPE',
-        `not a raw.v1 envelope: ${checked.errors.slice(0, MAX_REPORTED_ERRORS).join('; ')}`,
-        typeof input.type === 'string' ? input.type.slice(0, 128) : undefined,
-      );
-    const envelope = checked.value;
-    rawType = envelope.type;
+    const size = options.knownSize ?? envelopeSize(envelope);
+    if (size > maxBytes) return rejection('NORMALIZE_TOO_LARGE', `the envelope is ${size} bytes, more than the ${maxBytes} allowed`);
+    return undefined;
+  } catch (error) {
+    if (error instanceof RejectionError) return rejection(error.code, error.message);
+    throw error;
+  }
+}
+
+/** Any input: a size check, the raw.v1 schema, then the mapping. */
+export function normalize(input: unknown, options: NormalizeOptions = {}): NormalizeResult {
+  if (!isObject(input)) return rejection('NORMALIZE_NOT_OBJECT', 'the envelope must be a JSON object');
+  const large = sizeRejection(input, options);
+  if (large) return large;
+  const checked = validateRawEnvelope(input);
+  if (!checked.ok)
+    return rejection(
+      'NORMALIZE_BAD_ENVELOPE',
+      `not a raw.v1 envelope: ${checked.errors.slice(0, MAX_REPORTED_ERRORS).join('; ')}`,
+      typeof input.type === 'string' ? input.type.slice(0, 128) : undefined,
+    );
+  return mapEnvelope(checked.value, options);
+}
+
+/**
+ * An envelope already known to keep to raw.v1 (the bus admits only such entries from `raw`):
+ * the size check and the mapping, without checking the schema a second time.
+ */
+export function normalizeEnvelope(envelope: RawEnvelope, options: NormalizeOptions = {}): NormalizeResult {
+  return sizeRejection(envelope, options) ?? mapEnvelope(envelope, options);
+}
+
+function mapEnvelope(envelope: RawEnvelope, options: NormalizeOptions): NormalizeResult {
+  const rawType = envelope.type;
+  try {
     const data = envelope.data;
     const common = objectAt(data.common, 'data.common');
     const mapped = mapLifecycle(rawType, data, options.debug === true) ?? mapWebcast(rawType, data);

@@ -2,7 +2,8 @@
  * One overlay channel (`<pluginId>/<channel>`) as the hub keeps it: its sequence number, a
  * bounded ring of recent message frames for clients that resume, and its last state.
  */
-import type { MessageFrame, OverlayEntry, StateFrame } from './protocol.ts';
+import type { OverlayMessage } from '../bus/types.ts';
+import type { MessageFrame, StateFrame } from './protocol.ts';
 
 /** A frame as sent: its sequence number and its JSON text, serialized once for every client. */
 export interface ChannelFrame {
@@ -47,7 +48,7 @@ export class OverlayChannel {
   }
 
   /** Numbers the entry, keeps it, and answers the frame to send to the channel's clients. */
-  append(entry: OverlayEntry): ChannelFrame {
+  append(entry: OverlayMessage): ChannelFrame {
     this.seq += 1;
     const data = entry.data ?? null;
     if (entry.kind === 'state') {

@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { WebSocket } from 'ws';
-import type { Consumer, EventBus } from '../bus/types.ts';
+import type { Consumer, EventBus, OverlayMessage } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
 import { OverlayChannel, type ChannelFrame, type ChannelSnapshot } from './channel.ts';
 import { ClientSocket, type SocketStats } from './client-socket.ts';
+import { HostSeal, type SealedFields } from './host-seal.ts';
 import {
   CLOSE_GOING_AWAY,
   HOST_PUBLISHER,
@@ -18,10 +19,8 @@ import {
   PROTOCOL_DEFAULTS,
   WIDGET_CHANNELS,
   channelKey,
-  isOverlayEntry,
   isResumeFrame,
   type HelloFrame,
-  type OverlayEntry,
   type OverlayWidget,
   type ResetFrame,
   type ResumeFrame,
@@ -78,6 +77,8 @@ export class OverlayHub {
   private readonly subscribers = new Map<string, Set<OverlayClient>>();
   private readonly widgets = new Map<OverlayWidget, Set<OverlayClient>>();
   private readonly stats: SocketStats = { framesSent: 0, slowClientsClosed: 0 };
+  /** Seals this host's own channel entries; entries claiming them without its seal are refused. */
+  private readonly hostSeal = new HostSeal();
   private received = 0;
   private rejected = 0;
   private consumer: Consumer | undefined;
@@ -114,7 +115,7 @@ export class OverlayHub {
   async start(): Promise<void> {
     if (this.closed) throw new Error('the overlay hub is closed');
     if (!this.consumer) {
-      this.consumer = this.options.bus.consume<unknown>({
+      this.consumer = this.options.bus.consume({
         stream: 'overlay',
         group: this.group,
         consumer: this.options.consumer,
@@ -185,11 +186,18 @@ export class OverlayHub {
   }
 
   /**
-   * Numbers an overlay message on its channel and sends it to the channel's sockets. The bus
-   * handler calls it, and host-side publishers (the stream counters) call it directly.
-   * Answers the bytes it handed to sockets.
+   * An entry of this host's own channel (`host/…`) for the `overlay` stream, with the seal this hub
+   * checks: host-side publishers (the stream counters) go through the bus like plugins.
    */
-  deliver(entry: OverlayEntry): number {
+  sealHostEntry<E extends SealedFields>(entry: E): E & { seal: string } {
+    return { ...entry, seal: this.hostSeal.of(entry) };
+  }
+
+  /**
+   * Numbers an overlay message on its channel and sends it to the channel's sockets (the bus
+   * handler calls it). Answers the bytes it handed to sockets.
+   */
+  deliver(entry: OverlayMessage): number {
     const key = channelKey(entry.pluginId, entry.channel);
     const channel = this.channels.get(key);
     if (!channel || this.closed) return 0;
@@ -236,17 +244,19 @@ export class OverlayHub {
     return this.received;
   }
 
-  /** Entries of the `overlay` stream that were not overlay messages, or claimed the host's own channels. */
+  /** Entries of the `overlay` stream that claimed the host's own channels without this hub's seal (malformed ones never get here: the bus dead-letters them). */
   get entriesRejected(): number {
     return this.rejected;
   }
 
   /** Takes one entry of the `overlay` stream; answers the bytes handed to sockets. */
-  private receive(payload: unknown): number {
+  private receive(payload: OverlayMessage): number {
     this.received += 1;
-    if (!isOverlayEntry(payload) || payload.pluginId === HOST_PUBLISHER) {
+    if (payload.pluginId === HOST_PUBLISHER && !this.hostSeal.fits(payload)) {
       this.rejected += 1;
-      this.options.log.warn({ entry: describeEntry(payload) }, 'overlay hub: an overlay stream entry was ignored');
+      // Every host publishes its own counters, sealed for its own hub: another host's are expected here.
+      const sealed = typeof (payload as SealedFields | undefined)?.seal === 'string';
+      this.options.log[sealed ? 'debug' : 'warn']({ entry: describeEntry(payload) }, 'overlay hub: an overlay stream entry was ignored');
       return 0;
     }
     try {

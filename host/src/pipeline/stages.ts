@@ -3,9 +3,9 @@
  * Each stage acknowledges its bus entries only after its side effects are done, so
  * at-least-once delivery plus idempotent writes stores every event exactly once.
  */
-import { validateUnifiedEvent, type RawEnvelope, type UnifiedEvent } from '@ttlp/sdk/contract';
+import type { UnifiedEvent } from '@ttlp/sdk/contract';
 import type { BusEntry, Consumer, DeadLetter, EventBus } from '../bus/types.ts';
-import { normalize } from '../normalize/index.ts';
+import { normalizeEnvelope } from '../normalize/index.ts';
 import { insertEvents } from '../store/events.ts';
 import type { Store } from '../store/database.ts';
 import { retryTransient } from './transient.ts';
@@ -46,20 +46,24 @@ function stageConsumer(options: StageOptions & { batchSize?: number }, stage: st
   };
 }
 
-/** raw envelopes → UnifiedEvents on `events`; rejections → `dlq` with the normalizer's code. */
+/**
+ * raw envelopes → UnifiedEvents on `events`; rejections → `dlq` with the normalizer's code (entries
+ * that are not raw.v1 envelopes are dead-lettered by the bus, and reported to `onRejected` as well).
+ */
 export function startNormalizer(
   options: StageOptions & { debug?: boolean; batchSize?: number; onRejected?: (rejected: DeadLetter[]) => void },
 ): Consumer {
   const { bus } = options;
-  return bus.consume<RawEnvelope>({
+  return bus.consume({
     ...stageConsumer(options, 'normalize'),
     stream: 'raw',
     group: NORMALIZER_GROUP,
+    onDeadLettered: (letter) => options.onRejected?.([letter]),
     handler: async (entries) => {
       const events: UnifiedEvent[] = [];
       const rejected: DeadLetter[] = [];
       for (const entry of entries) {
-        const result = normalize(entry.payload, { debug: options.debug, knownSize: entry.size });
+        const result = normalizeEnvelope(entry.payload, { debug: options.debug, knownSize: entry.size });
         if (result.ok) events.push(result.event);
         else rejected.push(deadLetter('normalize', result.rejection.code, result.rejection.message, entry));
       }
@@ -83,24 +87,17 @@ export interface StorageWriterOptions extends StageOptions {
 /** UnifiedEvents on `events` → the `events` table, in batches of one statement each. */
 export function startStorageWriter(options: StorageWriterOptions): Consumer {
   const { bus, store } = options;
-  return bus.consume<unknown>({
+  return bus.consume({
     ...stageConsumer(options, 'store'),
     stream: 'events',
     group: STORAGE_GROUP,
     handler: async (entries) => {
-      const events: UnifiedEvent[] = [];
-      const forged: DeadLetter[] = [];
-      for (const entry of entries) {
-        const checked = validateUnifiedEvent(entry.payload);
-        if (checked.ok) events.push(checked.value);
-        else forged.push(deadLetter('store', 'INVALID_EVENT', checked.errors.slice(0, 5).join('; '), entry));
-      }
+      const events = entries.map((entry) => entry.payload);
       // A lost connection or a restarted server must not turn good events into dead letters.
       const { inserted } = await retryTransient(() => insertEvents(store, events), {
         signal: options.signal,
         onRetry: (error) => options.onError?.('store', error),
       });
-      if (forged.length > 0) await bus.publishMany('dlq', forged);
       options.onStored?.(events, inserted);
     },
   });

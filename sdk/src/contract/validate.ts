@@ -5,6 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import type { TSchema } from 'typebox';
 import { CaptureLineSchema, type CaptureLine } from './capture-line.ts';
 import { RawEnvelopeSchema, type RawEnvelope } from './raw-envelope.ts';
 import { UnifiedEventSchema, type UnifiedEvent } from './unified-event.ts';
@@ -48,4 +49,10 @@ export function validateRawEnvelope(value: unknown): ValidationResult<RawEnvelop
 
 export function validateCaptureLine(value: unknown): ValidationResult<CaptureLine> {
   return run(captureLine, value);
+}
+
+/** A validator for another TypeBox schema, compiled once with the same settings as the contracts'. */
+export function compileValidator<T>(schema: TSchema): (value: unknown) => ValidationResult<T> {
+  const validate = ajv.compile<T>(schema);
+  return (value) => run(validate, value);
 }

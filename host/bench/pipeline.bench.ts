@@ -23,10 +23,8 @@ import { writeDispatchProbe } from './dispatch-probe.ts';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { HostMetrics } from '../src/api/metrics.ts';
-import { HostServer } from '../src/api/server.ts';
-import { IngestBoard } from '../src/ingest/status.ts';
-import { OVERLAY_WIDGETS } from '../src/overlay-hub/protocol.ts';
+import { createHost } from '../src/host.ts';
+import { openStore, type Store } from '../src/store/database.ts';
 import { createTestBackend, type BackendKind } from '../test/support/backends.ts';
 import { syntheticSession, type SyntheticSession } from './synthetic-session.ts';
 
@@ -90,10 +88,10 @@ async function withPipeline<T>(kind: BackendKind, work: (pipeline: Pipeline) => 
 }
 
 /** Grants every first-party plugin what it asks for and enables it. */
-async function enableFirstPartyPlugins(pipeline: Pipeline): Promise<void> {
+async function enableFirstPartyPlugins(store: Store): Promise<void> {
   for (const plugin of discoverPlugins([FIRST_PARTY_PLUGINS_DIR]).plugins) {
-    await grantPermissions(pipeline.store, plugin, 'all');
-    await enablePlugin(pipeline.store, plugin);
+    await grantPermissions(store, plugin, 'all');
+    await enablePlugin(store, plugin);
   }
 }
 
@@ -117,7 +115,7 @@ async function throughput(kind: BackendKind, withPlugins = false): Promise<numbe
     pipeline.startStages();
     let plugins: PluginHost | undefined;
     if (withPlugins) {
-      await enableFirstPartyPlugins(pipeline);
+      await enableFirstPartyPlugins(pipeline.store);
       plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [FIRST_PARTY_PLUGINS_DIR] });
       await plugins.start(pipeline.consumer);
     }
@@ -253,24 +251,19 @@ async function pacedLatency(kind: BackendKind): Promise<{ p50: number; p99: numb
  * `OVERLAY_SECONDS`. Every client's receipt counts; both processes read the same clock.
  */
 async function overlayLatency(kind: BackendKind): Promise<{ p50: number; p99: number; frames: number }> {
-  return withPipeline(kind, async (pipeline) => {
-    pipeline.startStages();
-    await enableFirstPartyPlugins(pipeline);
-    const plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [FIRST_PARTY_PLUGINS_DIR] });
-    await plugins.start(pipeline.consumer);
-    const server = await HostServer.start({
-      config: { port: 0, host: '127.0.0.1' },
-      pipeline,
-      log,
-      metrics: new HostMetrics(pipeline.bus),
-      ingest: new IngestBoard(),
-      plugins,
-    });
+  const backend = await createTestBackend(kind, tuning);
+  const config = loadConfig({ ...backend.env, PORT: '0' });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await enableFirstPartyPlugins(store).finally(() => store.close());
+  // The host as `ttlp start` runs it, fed by this scenario instead of a provider.
+  const host = await createHost(config, { log, ingest: false });
+  const { pipeline } = host;
+  try {
     const now = () => performance.timeOrigin + performance.now();
     const publishedAt = new Map<string, number>();
     const latencies: number[] = [];
-    const urls = (await server.overlayUrls(OVERLAY_WIDGETS)).map(
-      ({ widget, url }) => `${server.url.replace(/^http/, 'ws')}/ws/overlay/${widget}?token=${encodeURIComponent(new URL(url).searchParams.get('token')!)}`,
+    const urls = (await host.overlayUrls()).map(
+      ({ widget, url }) => `${host.url.replace(/^http/, 'ws')}/ws/overlay/${widget}?token=${encodeURIComponent(new URL(url).searchParams.get('token')!)}`,
     );
     const clients = spawn(
       process.execPath,
@@ -310,13 +303,14 @@ async function overlayLatency(kind: BackendKind): Promise<{ p50: number; p99: nu
     } finally {
       clients.stdin!.end();
       await exited;
-      await server.close();
-      await plugins.close();
     }
     if (latencies.length === 0) throw new Error(`${kind}: no overlay message reached the clients`);
     const sorted = latencies.sort((a, b) => a - b);
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), frames: sorted.length };
-  });
+  } finally {
+    await host.close();
+    await backend.dispose();
+  }
 }
 
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));

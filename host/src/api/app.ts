@@ -12,10 +12,10 @@ import type { IngestBoard } from '../ingest/status.ts';
 import type { Logger } from '../log.ts';
 import type { PluginHost } from '../plugin-runtime/plugin-host.ts';
 import type { Store } from '../store/database.ts';
-import { CLIENT_FRAME_MAX_BYTES } from '../overlay-hub/protocol.ts';
-import { AccessTokens, LoginLimiter, type Principal } from './auth.ts';
-import { AuthForbidden, AuthRequired, InvalidRequest } from './errors.ts';
-import type { HostMetrics } from './metrics.ts';
+import type { HostMetrics } from '../metrics/host-metrics.ts';
+import { CLIENT_FRAME_MAX_BYTES, overlaySocketRoutes, type LiveFeed, type OverlayHub } from '../overlay-hub/index.ts';
+import { AccessTokens, authentication, LoginLimiter } from './auth.ts';
+import { InvalidRequest } from './errors.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { gdprRoutes } from './routes/gdpr.ts';
@@ -37,8 +37,8 @@ export interface ApiServices {
   plugins?: PluginHost;
   /** Built overlays and settings page (`overlays/dist`); absent = not served. */
   overlaysDir?: string;
-  /** Registers the WebSocket routes (the overlay hub's), after auth is set up. */
-  sockets?: (app: FastifyInstance) => Promise<void>;
+  /** The overlay hub and live feed whose WebSocket routes the app serves; absent = no sockets. */
+  sockets?: { hub: OverlayHub; feed: LiveFeed };
   /** The key of pseudonyms (D-011), for erasure requests. */
   pseudonymizationSecret?: string;
   /** Failed logins per address; tests pass their own. */
@@ -48,11 +48,6 @@ export interface ApiServices {
 declare module 'fastify' {
   interface FastifyInstance {
     services: ApiServices;
-    /** onRequest hook: admin and API tokens (and settings sessions) only. */
-    requireAdmin: (request: FastifyRequest) => Promise<void>;
-  }
-  interface FastifyRequest {
-    principal: Principal | undefined;
   }
 }
 
@@ -110,7 +105,7 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, discriminator: true },
       onCreate: (ajv) => {
         const rfc3339 = ajv.formats['date-time'] as { validate: (text: string) => boolean };
         ajv.addFormat('date-time', { ...rfc3339, validate: (text: string) => rfc3339.validate(text) && storableInstant(text) });
@@ -118,7 +113,6 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     },
   }) as unknown as FastifyInstance;
   app.decorate('services', services);
-  app.decorateRequest('principal', undefined);
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: CLIENT_FRAME_MAX_BYTES } });
 
@@ -126,8 +120,8 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     reply.headers(SECURITY_HEADERS);
     // API answers carry tokens (new API tokens, overlay URLs): no cache keeps them.
     if (request.url.startsWith('/api/') || request.url.startsWith('/metrics')) reply.header('cache-control', 'no-store');
-    request.principal = await services.tokens.authenticate(request);
   });
+  await app.register(authentication, { tokens: services.tokens });
   app.addHook('preValidation', async (request) => {
     const problem = inputProblem(request.params, 'the path') ?? inputProblem(request.query, 'the query') ?? inputProblem(request.body, 'the body');
     if (problem) throw new InvalidRequest(problem);
@@ -138,11 +132,6 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
       for (const [name, value] of Object.entries(values ?? {}))
         if ([value].flat().some((item) => typeof item === 'number' && !Number.isFinite(item))) throw new InvalidRequest(`${where} parameter ${name} must be a finite number`);
   });
-  app.decorate('requireAdmin', async (request: FastifyRequest) => {
-    if (!request.principal) throw new AuthRequired();
-    if (request.principal.kind === 'overlay') throw new AuthForbidden('overlay tokens only open their overlay');
-  });
-
   app.setErrorHandler((error: FastifyError & { details?: Record<string, unknown> }, request: FastifyRequest, reply: FastifyReply) => {
     if (error.validation) {
       return reply.status(400).send({ code: 'INVALID_REQUEST', message: error.message });
@@ -172,7 +161,7 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     await admin.register(tokenRoutes);
     await admin.register(gdprRoutes);
   }, { prefix: '/api' });
-  if (services.sockets) await services.sockets(app);
+  if (services.sockets) await app.register(overlaySocketRoutes, services.sockets);
   await app.register(staticRoutes);
   return app;
 }

@@ -2,10 +2,12 @@
  * Who is asking: the admin token (printed once at the first start), settings-page sessions made
  * from it (an httpOnly, SameSite=Strict cookie), API tokens (bearer) and overlay tokens (one per
  * widget, read-only, in the overlay URL). Lookups are by hash and cached for a few seconds;
- * failed logins are limited per client address.
+ * failed logins are limited per client address. The `authentication` plugin answers it once per
+ * request, as `request.principal`, for the `/api` scope and the socket routes alike.
  */
 import type {} from '@fastify/cookie';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Store } from '../store/database.ts';
 import {
   adminTokenIssued,
@@ -20,6 +22,7 @@ import {
   type TokenRow,
   type TokenScope,
 } from '../store/tokens.ts';
+import { AuthForbidden, AuthRequired } from './errors.ts';
 
 export type PrincipalKind = 'admin' | 'api' | 'overlay';
 
@@ -28,6 +31,17 @@ export interface Principal {
   tokenId: string;
   /** Overlay tokens: the widget the token opens. */
   widget?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** onRequest hook: admin and API tokens (and settings sessions) only. */
+    requireAdmin: (request: FastifyRequest) => Promise<void>;
+  }
+  interface FastifyRequest {
+    /** Who is asking, found once per request by `authentication`; undefined when nobody is. */
+    principal: Principal | undefined;
+  }
 }
 
 export const SESSION_COOKIE = 'ttlp_session';
@@ -155,6 +169,29 @@ export class AccessTokens {
     return principal;
   }
 }
+
+export interface AuthenticationOptions {
+  /** Answers a request's principal: the host's AccessTokens, or a test's stand-in. */
+  tokens: Pick<AccessTokens, 'authenticate'>;
+}
+
+async function authenticationPlugin(app: FastifyInstance, { tokens }: AuthenticationOptions): Promise<void> {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request) => {
+    request.principal = await tokens.authenticate(request);
+  });
+  app.decorate('requireAdmin', async (request: FastifyRequest) => {
+    if (!request.principal) throw new AuthRequired();
+    if (request.principal.kind === 'overlay') throw new AuthForbidden('overlay tokens only open their overlay');
+  });
+}
+
+/**
+ * Authenticates every request once, in `onRequest`, into `request.principal`, and gives the app
+ * `requireAdmin`. Registered after @fastify/cookie (settings sessions are cookies) and before
+ * the routes that read the principal.
+ */
+export const authentication = fp(authenticationPlugin, { name: 'ttlp-authentication', fastify: '5.x' });
 
 const scopeOf = (row: TokenRow): TokenScope => row.scope as TokenScope;
 const isSession = (row: TokenRow): boolean => scopeOf(row).sessionExpiresAt !== undefined;

@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '@ttlp/sdk';
 import { createLogger } from '../log.ts';
-import { LiveFeed, OverlayHub, overlaySocketRoutes } from '../overlay-hub/index.ts';
+import { LiveFeed, OverlayHub } from '../overlay-hub/index.ts';
 import { fakeOverlaysDir, openTestApp, type TestApp } from '../../test/support/host-app.ts';
 import { buildApp } from './app.ts';
 import { LoginLimiter } from './auth.ts';
@@ -71,7 +71,7 @@ beforeAll(async () => {
   const log = createLogger({ level: 'error', destination: errors, pretty: false });
   const consumer = `${host.pipeline.consumer}-fuzz`;
   hub = new OverlayHub({ bus: host.pipeline.bus, log, consumer, blockMs: 50 });
-  feed = new LiveFeed({ bus: host.pipeline.bus, log, consumer, hub, blockMs: 50 });
+  feed = new LiveFeed({ bus: host.pipeline.bus, log, consumer, blockMs: 50 });
   await Promise.all([hub.start(), feed.start()]);
   // The app as `ttlp start` builds it (server.ts), sockets included, over the test app's services.
   app = await buildApp({
@@ -85,9 +85,7 @@ beforeAll(async () => {
     overlaysDir,
     pseudonymizationSecret: randomBytes(48).toString('base64'),
     loginLimiter: new LoginLimiter(20, 60_000),
-    sockets: async (instance) => {
-      await instance.register(overlaySocketRoutes, { hub, feed, authenticate: (request) => host.tokens.authenticate(request) });
-    },
+    sockets: { hub, feed },
   });
 
   const admin = { authorization: `Bearer ${host.adminToken}` };
@@ -98,7 +96,7 @@ beforeAll(async () => {
   known.bearers = [host.adminToken, api.json().token as string, overlay.token];
   known.sessionCookie = login.cookies.find((cookie) => cookie.name === 'ttlp_session')!.value;
   known.ids = [api.json().tokenId as string, overlay.tokenId, test.json().sessionId as string, test.json().eventId as string];
-}, 60_000);
+});
 
 afterAll(async () => {
   await Promise.all([feed?.close(), hub?.close()]);
@@ -472,7 +470,7 @@ describe('API fuzzing', () => {
     }
     if (process.env.FUZZ_REPORT)
       for (const [route, statuses] of seen) console.log(route.padEnd(45), [...statuses].sort(([a], [b]) => a.localeCompare(b)).map(([status, count]) => `${status}×${count}`).join(' '));
-  }, 120_000);
+  });
 
   it('refuses an events cursor whose timestamp the store cannot hold with 400', async () => {
     const sessionId = known.ids[2]!;

@@ -57,7 +57,7 @@ export async function runImport(file: string, options: ImportOptions, context: {
           payload: { file: path.basename(file), line: rejection.line },
           failedAt: new Date().toISOString(),
         };
-        void pipeline.bus.publish('dlq', letter).catch((error) => log.warn({ err: errorSummary(error) }, 'could not dead-letter a capture line'));
+        void pipeline.bus.publish('dlq', letter).catch((error) => log.warn({ err: errorSummary(error) }, `could not dead-letter ${path.basename(file)} line ${rejection.line}: ${errorSummary(error)}`));
       },
     });
     const { sessionId } = provider;

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type ConfigFlags, type HostConfig } from '../c
 import { createLogger, type Logger } from '../log.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { openStore, type Store } from '../store/database.ts';
-import { loadPseudonymizationSecret, PseudonymizationSecretError } from '../privacy/secret.ts';
+import { configuredSecret, PseudonymizationSecretError } from '../privacy/secret.ts';
 import { CommandError, EXIT_USAGE } from './errors.ts';
 
 export function configFrom(env: NodeJS.ProcessEnv, flags: ConfigFlags): HostConfig {
@@ -20,8 +20,13 @@ export function loggerFor(config: HostConfig, destination?: NodeJS.WritableStrea
   return createLogger({ level: config.logLevel, pretty, destination });
 }
 
-/** An unreachable database, or an embedded one in use, as a clear command error; anything else as it was. */
-function storeCommandError(error: unknown): unknown {
+/**
+ * Failures a user can act on as clear command errors: an unreachable database or an embedded one
+ * in use, a missing or short pseudonymization secret (configuration: a usage error). Anything
+ * else as it was.
+ */
+export function commandErrorOf(error: unknown): unknown {
+  if (error instanceof PseudonymizationSecretError) return new CommandError(error.message, EXIT_USAGE);
   const code = (error as { code?: unknown }).code;
   return code === 'STORE_UNREACHABLE' || code === 'STORE_IN_USE' ? new CommandError((error as Error).message) : error;
 }
@@ -29,23 +34,20 @@ function storeCommandError(error: unknown): unknown {
 /** Opens the pipeline; store failures a user can act on become command errors. */
 export async function openPipeline(config: HostConfig, log: Logger): Promise<Pipeline> {
   return Pipeline.open(config, log).catch((error: unknown) => {
-    throw storeCommandError(error);
+    throw commandErrorOf(error);
   });
 }
 
 /** Opens only the store (commands that need no bus), with the same errors as `openPipeline`. */
 export async function openCommandStore(config: HostConfig): Promise<Store> {
   return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((error: unknown) => {
-    throw storeCommandError(error);
+    throw commandErrorOf(error);
   });
 }
 
 /** The pseudonymization secret (D-011); a missing or short one is a configuration error. */
 export async function pseudonymizationSecret(config: HostConfig): Promise<string> {
-  try {
-    return await loadPseudonymizationSecret({ envValue: config.pseudonymizationSecret, dataDir: config.dataDir, embedded: !config.databaseUrl });
-  } catch (error) {
-    if (error instanceof PseudonymizationSecretError) throw new CommandError(error.message, EXIT_USAGE);
-    throw error;
-  }
+  return configuredSecret(config).catch((error: unknown) => {
+    throw commandErrorOf(error);
+  });
 }

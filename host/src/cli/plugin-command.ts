@@ -3,11 +3,10 @@
  * Running hosts on the same database apply changes within seconds (PluginHost.followStore).
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { requestedPermissions } from '@ttlp/sdk/manifest';
-import type { ConfigFlags, HostConfig } from '../config.ts';
+import type { ConfigFlags } from '../config.ts';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../plugin-runtime/admin.ts';
-import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR, type DiscoveredPlugin } from '../plugin-runtime/discovery.ts';
+import { discoverPlugins, pluginRoots, type DiscoveredPlugin } from '../plugin-runtime/discovery.ts';
 import type { Store } from '../store/database.ts';
 import { getPluginRow, listPluginRows, type PluginRow } from '../store/plugins.ts';
 import { CommandError, EXIT_USAGE } from './errors.ts';
@@ -24,10 +23,6 @@ export interface PluginListEntry {
   granted: string[];
   faults: number;
   lastError: string | null;
-}
-
-export function pluginRoots(config: HostConfig): string[] {
-  return [FIRST_PARTY_PLUGINS_DIR, path.resolve(config.pluginsDir)];
 }
 
 async function withStore<T>(flags: ConfigFlags, env: NodeJS.ProcessEnv, work: (store: Store, plugins: DiscoveredPlugin[]) => Promise<T>): Promise<T> {

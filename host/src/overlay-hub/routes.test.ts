@@ -1,7 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OverlayHub } from './hub.ts';
 import type { LiveFeed } from './live-feed.ts';
-import { BUS_KINDS, openOverlayStack, TestSocket, refusal, waitFor, type OverlayStack, type TestBus, type TestServer } from '../../test/support/overlay-stack.ts';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { authentication } from '../api/auth.ts';
+import { CLIENT_FRAME_MAX_BYTES } from './protocol.ts';
+import { overlaySocketRoutes } from './routes.ts';
+import {
+  BUS_KINDS,
+  openOverlayStack,
+  TestSocket,
+  refusal,
+  testAuthenticate,
+  waitFor,
+  type OverlayStack,
+  type TestBus,
+  type TestServer,
+} from '../../test/support/overlay-stack.ts';
 
 for (const kind of BUS_KINDS) {
   describe(`overlay socket handshakes on the ${kind} bus`, () => {
@@ -49,3 +64,46 @@ for (const kind of BUS_KINDS) {
     });
   });
 }
+
+describe('overlay socket handshakes and authentication', () => {
+  let stack: OverlayStack;
+
+  beforeAll(async () => {
+    stack = await openOverlayStack('memory', 'routes-auth');
+  });
+
+  afterAll(() => stack?.close());
+
+  it('read the principal the authentication plugin found: each handshake is authenticated once', async () => {
+    const authenticated: string[] = [];
+    const app = Fastify({ logger: false });
+    await app.register(websocket, { options: { maxPayload: CLIENT_FRAME_MAX_BYTES } });
+    await app.register(authentication, {
+      tokens: {
+        authenticate: (request: FastifyRequest) => {
+          authenticated.push(request.url);
+          return testAuthenticate(request);
+        },
+      },
+    });
+    await app.register(overlaySocketRoutes, { hub: stack.hub, feed: stack.feed });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = address.replace(/^http/, 'ws');
+      const sockets = [await TestSocket.open(`${url}/ws/overlay/goals?token=overlay-goals`), await TestSocket.open(`${url}/ws/live?token=admin`)];
+      expect(await refusal(`${url}/ws/live?token=overlay-goals`)).toMatchObject({ status: 403 });
+      expect(authenticated).toEqual(['/ws/overlay/goals?token=overlay-goals', '/ws/live?token=admin', '/ws/live?token=overlay-goals']);
+      await Promise.all(sockets.map((socket) => socket.close()));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('cannot be registered without the authentication plugin', async () => {
+    const app = Fastify({ logger: false });
+    await app.register(websocket, { options: { maxPayload: CLIENT_FRAME_MAX_BYTES } });
+    app.register(overlaySocketRoutes, { hub: stack.hub, feed: stack.feed });
+    await expect(app.ready()).rejects.toThrow(/ttlp-authentication/);
+    await app.close();
+  });
+});

@@ -4,28 +4,19 @@
  * an HTTP status and a JSON body instead of opening a socket: a plain request (426), no
  * principal (401), the wrong one (403), an unknown widget (404), or a token that already holds
  * its share of sockets (429). Expects the app to have registered @fastify/websocket (with
- * `maxPayload: CLIENT_FRAME_MAX_BYTES`).
+ * `maxPayload: CLIENT_FRAME_MAX_BYTES`) and `authentication`, whose principal they check.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import Type, { type Static } from 'typebox';
+import type { Principal } from '../api/auth.ts';
 import type { OverlayHub } from './hub.ts';
 import type { LiveFeed } from './live-feed.ts';
 import { CLIENT_FRAME_MAX_BYTES, OVERLAY_WIDGETS, isOverlayWidget } from './protocol.ts';
 
-/** Who a request speaks for, as the app's authentication answers it. */
-export interface SocketPrincipal {
-  kind: 'admin' | 'api' | 'overlay';
-  tokenId: string;
-  /** The one widget an overlay token opens; an overlay token without one opens none. */
-  widget?: string;
-}
-
 export interface OverlaySocketRoutesOptions {
   hub: OverlayHub;
   feed: LiveFeed;
-  /** The principal of a request (overlay sockets carry `?token=`), or undefined when it has none. */
-  authenticate: (request: FastifyRequest) => Promise<SocketPrincipal | undefined>;
   /** Sockets one token (or settings session) may hold open at once; defaults in SOCKET_LIMITS. */
   limits?: Partial<SocketLimits>;
 }
@@ -94,19 +85,17 @@ class SocketSlots {
 }
 
 async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlaySocketRoutesOptions): Promise<void> {
-  const { hub, feed, authenticate } = options;
+  const { hub, feed } = options;
   const limits = { ...SOCKET_LIMITS, ...options.limits };
   const overlaySlots = new SocketSlots(limits.overlayPerToken);
   const liveSlots = new SocketSlots(limits.liveFeedPerToken);
   const maxPayload = app.websocketServer.options.maxPayload;
   if (maxPayload === undefined || maxPayload > CLIENT_FRAME_MAX_BYTES)
     app.log.warn({ maxPayload, expected: CLIENT_FRAME_MAX_BYTES }, 'overlay sockets: @fastify/websocket should be registered with options.maxPayload = CLIENT_FRAME_MAX_BYTES');
-  // The principal found in preValidation, for the handler's logs; a WeakMap keeps it off the request type.
-  const principals = new WeakMap<FastifyRequest, SocketPrincipal>();
   const releases = new WeakMap<FastifyRequest, () => void>();
 
   /** Takes a slot for the request's token, or refuses the handshake with 429. */
-  const holdSlot = (slots: SocketSlots, request: FastifyRequest, reply: FastifyReply, principal: SocketPrincipal): boolean => {
+  const holdSlot = (slots: SocketSlots, request: FastifyRequest, reply: FastifyReply, principal: Principal): boolean => {
     const release = slots.take(principal.tokenId);
     if (!release) {
       refuse(reply, 429, { code: SOCKET_ERROR_CODES.SOCKET_LIMIT, message: `this token already holds ${slots.limit} open sockets here; close one first` });
@@ -133,7 +122,7 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
       onResponse: releaseUnused,
       preValidation: async (request, reply) => {
         if (!request.ws) return upgradeRequired(reply);
-        const principal = await authenticate(request);
+        const { principal } = request;
         if (!principal) return authRequired(reply);
         const { widget } = request.params;
         if (!isOverlayWidget(widget))
@@ -144,7 +133,6 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
         if (principal.kind === 'overlay' && principal.widget !== widget)
           return refuse(reply, 403, { code: SOCKET_ERROR_CODES.AUTH_FORBIDDEN, message: `this token does not open the ${widget} widget` });
         if (!holdSlot(overlaySlots, request, reply, principal)) return reply;
-        principals.set(request, principal);
       },
     },
     (socket, request) => {
@@ -152,7 +140,7 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
       const { widget } = request.params;
       // preValidation has refused anything else; this keeps the type narrowed.
       if (!isOverlayWidget(widget)) return socket.close(1008, 'unknown widget');
-      hub.attach(socket, widget, principals.get(request));
+      hub.attach(socket, widget, request.principal);
     },
   );
 
@@ -164,24 +152,23 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
       onResponse: releaseUnused,
       preValidation: async (request, reply) => {
         if (!request.ws) return upgradeRequired(reply);
-        const principal = await authenticate(request);
+        const { principal } = request;
         if (!principal) return authRequired(reply);
         if (principal.kind === 'overlay')
           return refuse(reply, 403, { code: SOCKET_ERROR_CODES.AUTH_FORBIDDEN, message: 'overlay tokens cannot open the live feed' });
         if (!holdSlot(liveSlots, request, reply, principal)) return reply;
-        principals.set(request, principal);
       },
     },
     (socket, request) => {
       holdUntilClosed(socket, request);
-      feed.attach(socket, principals.get(request));
+      feed.attach(socket, request.principal);
     },
   );
 }
 
-/** Registers `/ws/overlay/:widget` and `/ws/live`; needs @fastify/websocket registered first. */
+/** Registers `/ws/overlay/:widget` and `/ws/live`; needs @fastify/websocket and `authentication` registered first. */
 export const overlaySocketRoutes = fp(overlaySocketRoutesPlugin, {
   name: 'ttlp-overlay-sockets',
   fastify: '5.x',
-  dependencies: ['@fastify/websocket'],
+  dependencies: ['@fastify/websocket', 'ttlp-authentication'],
 });

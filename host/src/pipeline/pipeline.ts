@@ -18,7 +18,8 @@ import { publishProvider, type PublishResult } from './publisher.ts';
 import { NORMALIZER_GROUP, STORAGE_GROUP, startNormalizer, startStorageWriter } from './stages.ts';
 import { retryTransient } from './transient.ts';
 
-export interface SessionInfo {
+/** How the sessions a provider starts are recorded in `sessions`. */
+export interface SessionOrigin {
   type: 'live' | 'replay';
   provider: string;
   meta?: Record<string, unknown>;
@@ -56,7 +57,7 @@ export class Pipeline {
         maxLen: config.busMaxLen,
         overlayMaxLen: config.busOverlayMaxLen,
         connectionName: `ttlp-${consumer}`,
-        onConnectionError: (error) => log.warn({ err: error.message }, 'Redis connection error; reconnecting'),
+        onConnectionError: (error) => log.warn({ err: error.message }, `Redis connection error (${error.message}); reconnecting`),
       });
       log.debug({ store: store.location, bus: bus.kind }, 'pipeline back-ends open');
       return new Pipeline(config, store, bus, consumer, log);
@@ -76,7 +77,7 @@ export class Pipeline {
       maxDeliveries: this.config.busMaxDeliveries,
       claimIdleMs: this.config.busClaimIdleMs,
       onError: (stage: string, error: unknown) =>
-        this.log.warn({ stage, err: errorSummary(error) }, `pipeline stage ${stage} failed; will retry`),
+        this.log.warn({ stage, err: errorSummary(error) }, `pipeline stage ${stage} failed (${errorSummary(error)}); will retry`),
     };
     this.consumers.push(startNormalizer({ ...common, debug: this.config.debug, onRejected: options.onRejected }));
     this.consumers.push(
@@ -93,7 +94,7 @@ export class Pipeline {
   /** Publishes a provider's envelopes to `raw`, recording each new session first. */
   ingest(
     provider: IngestProvider,
-    session: SessionInfo,
+    origin: SessionOrigin,
     options: { signal?: AbortSignal; onPublished?: (published: number) => void } = {},
   ): Promise<PublishResult> {
     return publishProvider(provider, this.bus, {
@@ -104,9 +105,9 @@ export class Pipeline {
           startSession(this.store, {
             sessionId: first.sessionId,
             streamId: first.streamId,
-            type: session.type,
-            provider: session.provider,
-            meta: session.meta,
+            type: origin.type,
+            provider: origin.provider,
+            meta: origin.meta,
           }),
         ),
       onSessionEnd: async (last: RawEnvelope) => {

@@ -10,6 +10,11 @@ import { validateManifest, type PluginManifest } from '@ttlp/sdk/manifest';
 
 export const FIRST_PARTY_PLUGINS_DIR = fileURLToPath(new URL('../../../plugins/', import.meta.url));
 
+/** Where a host looks for plugins: the first-party ones, then `PLUGINS_DIR`. */
+export function pluginRoots(config: { pluginsDir: string }): string[] {
+  return [FIRST_PARTY_PLUGINS_DIR, path.resolve(config.pluginsDir)];
+}
+
 export interface DiscoveredPlugin {
   dir: string;
   manifest: PluginManifest;

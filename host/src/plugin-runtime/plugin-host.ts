@@ -8,10 +8,10 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Json } from '@ttlp/sdk';
-import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
+import type { UnifiedEvent } from '@ttlp/sdk/contract';
 import { missingPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
 import { bundlePlugin, messageOf, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits } from '@ttlp/sdk/sandbox';
-import type { Consumer, EventBus } from '../bus/types.ts';
+import type { Consumer, EventBus, OverlayMessage } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/database.ts';
@@ -30,17 +30,6 @@ import { DEFAULT_HTTP_LIMITS, pluginFetch, type HttpLimits } from './http.ts';
 import { KvCache } from './kv-cache.ts';
 
 export const PLUGINS_GROUP = 'plugins';
-
-/** What lands on the `overlay` stream. */
-export interface OverlayMessage {
-  pluginId: string;
-  channel: string;
-  /** `message`: an event for the widget; `state`: the channel's current state, replacing the last. */
-  kind: 'message' | 'state';
-  data: unknown;
-  eventId?: string;
-  at: string;
-}
 
 export interface PluginHostOptions {
   store: Store;
@@ -99,7 +88,7 @@ export class PluginHost {
     host.available = discovery.plugins;
     host.problems = discovery.problems;
     for (const problem of discovery.problems)
-      options.log.warn({ dir: problem.dir, problems: problem.problems }, 'a plugin folder was skipped');
+      options.log.warn({ dir: problem.dir, problems: problem.problems }, `plugin folder ${problem.dir} skipped: ${problem.problems.join('; ')}`);
     await registerPlugins(options.store, discovery.plugins.map((plugin) => plugin.manifest.id));
     const rows = new Map((await listPluginRows(options.store)).map((row) => [row.pluginId, row]));
     for (const plugin of discovery.plugins) {
@@ -117,7 +106,7 @@ export class PluginHost {
 
   /** Starts reading the `events` stream in the `plugins` group; resolves once the group exists. */
   async start(consumer: string, settings: { batchSize?: number; blockMs?: number; maxDeliveries?: number; claimIdleMs?: number } = {}): Promise<Consumer> {
-    this.consumer = this.options.bus.consume<unknown>({
+    this.consumer = this.options.bus.consume({
       stream: 'events',
       group: PLUGINS_GROUP,
       consumer,
@@ -128,19 +117,12 @@ export class PluginHost {
       blockMs: settings.blockMs,
       maxDeliveries: settings.maxDeliveries,
       claimIdleMs: settings.claimIdleMs,
-      handler: async (entries) => {
-        const events: UnifiedEvent[] = [];
-        const texts: string[] = [];
-        for (const entry of entries) {
-          // Invalid entries are the storage writer's to dead-letter; plugins just never see them.
-          const checked = validateUnifiedEvent(entry.payload);
-          if (!checked.ok) continue;
-          events.push(checked.value);
-          texts.push(entry.text);
-        }
-        await this.dispatch(events, texts);
-      },
-      onError: (error) => this.options.log.error({ err: errorSummary(error) }, 'plugin dispatch failed'),
+      handler: async (entries) =>
+        this.dispatch(
+          entries.map((entry) => entry.payload),
+          entries.map((entry) => entry.text),
+        ),
+      onError: (error) => this.options.log.error({ err: errorSummary(error) }, `events could not be dispatched to the plugins: ${errorSummary(error)}`),
     });
     await this.consumer.ready();
     return this.consumer;
@@ -148,7 +130,7 @@ export class PluginHost {
 
   /**
    * Gives `events` to every running plugin, each in order; resolves when all are done. `texts` are
-   * their JSON as read from the bus (validated above), so they need not be serialized again.
+   * their JSON as read from the bus (admitted against the contract there), so they need not be serialized again.
    */
   async dispatch(events: UnifiedEvent[], texts?: string[]): Promise<void> {
     if (events.length === 0 || this.running.size === 0) return;
@@ -209,7 +191,7 @@ export class PluginHost {
     }
     const row = await getPluginRow(this.options.store, pluginId);
     if (row?.enabled) await this.startPlugin(plugin, row);
-    else if (running) this.options.log.child({ plugin: pluginId }).info('plugin stopped');
+    else if (running) this.options.log.child({ plugin: pluginId }).info(`plugin ${pluginId} stopped: it was disabled`);
     await this.stateWrites;
     const after = await getPluginRow(this.options.store, pluginId);
     this.applied.set(pluginId, appliedState(after));
@@ -229,7 +211,7 @@ export class PluginHost {
       checking = true;
       this.changedPlugins()
         .then((changed) => Promise.all(changed.map((pluginId) => this.apply(pluginId))))
-        .catch((error: unknown) => this.options.log.warn({ err: errorSummary(error) }, 'plugin changes could not be read; will try again'))
+        .catch((error: unknown) => this.options.log.warn({ err: errorSummary(error) }, `plugin changes could not be read (${errorSummary(error)}); will try again`))
         .finally(() => (checking = false));
     }, intervalMs);
     this.storeWatch.unref();
@@ -249,7 +231,7 @@ export class PluginHost {
     const log = this.options.log.child({ plugin: pluginId });
     const found = readPlugin(dir);
     const refuse = (reason: string) => {
-      log.error({ reason }, 'plugin not reloaded; the running version stays');
+      log.error({ reason }, `plugin ${pluginId} not reloaded, the running version stays: ${reason}`);
       return reason;
     };
     if ('problems' in found) return refuse(found.problems.join('; '));
@@ -258,7 +240,7 @@ export class PluginHost {
     if ('problem' in built) return refuse(built.problem);
     await loaded.sandbox.reload(built.code, built.config);
     loaded.manifest = found.manifest;
-    log.info({ version: found.manifest.version }, 'plugin reloaded');
+    log.info({ version: found.manifest.version }, `plugin ${pluginId} reloaded (version ${found.manifest.version})`);
     return undefined;
   }
 
@@ -270,7 +252,7 @@ export class PluginHost {
     this.running.clear();
     clearTimeout(this.flushTimer);
     await this.stateWrites;
-    await this.flush().catch((error: unknown) => this.options.log.error({ err: errorSummary(error) }, 'plugin output could not be written'));
+    await this.flush().catch((error: unknown) => this.options.log.error({ err: errorSummary(error) }, `plugin output could not be written: ${errorSummary(error)}`));
   }
 
   /**
@@ -313,14 +295,14 @@ export class PluginHost {
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
       this.flush().catch((error: unknown) => {
-        this.options.log.error({ err: errorSummary(error) }, 'plugin output could not be written; retrying');
+        this.options.log.error({ err: errorSummary(error) }, `plugin output could not be written (${errorSummary(error)}); retrying`);
         this.scheduleFlush();
       });
     }, FLUSH_DELAY_MS).unref();
   }
 
   private persist(log: Logger, what: string, work: () => Promise<unknown>): void {
-    this.stateWrites = this.stateWrites.then(work).catch((error: unknown) => log.error({ err: errorSummary(error) }, `${what} could not be recorded`));
+    this.stateWrites = this.stateWrites.then(work).catch((error: unknown) => log.error({ err: errorSummary(error) }, `${what} could not be recorded: ${errorSummary(error)}`));
   }
 
   /**
@@ -346,7 +328,7 @@ export class PluginHost {
     const built = await this.build(plugin, row);
     if ('problem' in built) {
       await updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: built.problem });
-      log.warn({ reason: built.problem }, 'plugin disabled');
+      log.warn({ reason: built.problem }, `plugin ${pluginId} disabled: ${built.problem}`);
       return;
     }
     const sandbox = await PluginSandbox.start({
@@ -362,12 +344,14 @@ export class PluginHost {
     if (sandbox.disabled) return;
     this.running.set(pluginId, { dir: plugin.dir, manifest, sandbox });
     await updatePlugin(this.options.store, pluginId, { status: 'enabled' });
-    log.info({ version: manifest.version }, 'plugin started');
+    log.info({ version: manifest.version }, `plugin ${pluginId} started (version ${manifest.version})`);
   }
 
   private services(pluginId: string, log: Logger) {
     const fetch = this.options.fetch ?? ((call: HttpCall, origins: Set<string>) => pluginFetch(call, origins, this.options.httpLimits ?? DEFAULT_HTTP_LIMITS));
     const kv = new KvCache(this.options.store, pluginId, () => this.scheduleFlush());
+    // A terminal line names the plugin whose words it shows (log.ts), so they cannot pass for the host's.
+    const authored = log.child({ author: pluginId });
     this.kv.set(pluginId, kv);
     return {
       overlay: (channel: string, data: unknown, kind: 'message' | 'state', run: RunInfo) => {
@@ -377,7 +361,7 @@ export class PluginHost {
       },
       log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> | undefined) =>
         // Under a key of their own: a plugin's fields cannot pass for the host's (`plugin`, `level`, `msg`).
-        log[level](fields ? { fields } : {}, message),
+        authored[level](fields ? { fields } : {}, message),
       kvGet: (key: string) => kv.get(key),
       kvSet: async (key: string, value: Json, run: RunInfo) => {
         kv.set(key, value);
@@ -411,15 +395,17 @@ export class PluginHost {
   }
 
   private onFault(pluginId: string, fault: Fault, log: Logger): void {
-    log.warn({ kind: fault.kind, run: fault.run, error: fault.message }, 'plugin fault');
+    const where = fault.run.eventId ? `event ${fault.run.eventId}` : fault.run.kind;
+    // A plugin's error is its stack: the message keeps the first line, the `error` field all of it.
+    log.warn({ kind: fault.kind, run: fault.run, error: fault.message }, `plugin ${pluginId}: ${fault.kind} fault in ${where}: ${errorSummary(fault.message)}`);
     this.options.observer?.faulted(pluginId, fault.kind);
-    this.persist(log, 'the fault', () => recordPluginFault(this.options.store, pluginId, `${fault.kind}: ${fault.message}`));
+    this.persist(log, `the fault of plugin ${pluginId}`, () => recordPluginFault(this.options.store, pluginId, `${fault.kind}: ${fault.message}`));
   }
 
   private onDisabled(pluginId: string, reason: string, log: Logger): void {
     this.running.delete(pluginId);
-    log.error({ reason }, 'plugin disabled');
-    this.persist(log, 'disabling the plugin', () => updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: reason }));
+    log.error({ reason }, `plugin ${pluginId} disabled: ${errorSummary(reason)}`);
+    this.persist(log, `disabling plugin ${pluginId}`, () => updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: reason }));
   }
 }
 

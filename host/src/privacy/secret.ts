@@ -34,6 +34,11 @@ export interface SecretSource {
   embedded: boolean;
 }
 
+/** The secret of a host with this configuration: PSEUDONYMIZATION_SECRET, or the embedded data directory's. */
+export function configuredSecret(config: { pseudonymizationSecret?: string; dataDir: string; databaseUrl?: string }): Promise<string> {
+  return loadPseudonymizationSecret({ envValue: config.pseudonymizationSecret, dataDir: config.dataDir, embedded: !config.databaseUrl });
+}
+
 export async function loadPseudonymizationSecret(source: SecretSource): Promise<string> {
   if (source.envValue !== undefined && source.envValue !== '') return checked(source.envValue, PSEUDONYMIZATION_SECRET_ENV);
   if (!source.embedded)

@@ -11,12 +11,14 @@ import { OverlayHub } from '../../src/overlay-hub/hub.ts';
 import { LiveFeed } from '../../src/overlay-hub/live-feed.ts';
 import { CLIENT_FRAME_MAX_BYTES } from '../../src/overlay-hub/protocol.ts';
 import { overlaySocketRoutes, SOCKET_LIMITS, type SocketLimits } from '../../src/overlay-hub/routes.ts';
+import { authentication } from '../../src/api/auth.ts';
 import { openTestBus, refusal, silentLog, startServer, testAuthenticate, TestSocket, waitFor, type TestBus, type TestServer } from '../support/overlay-stack.ts';
 
 async function serverWithLimits(hub: OverlayHub, feed: LiveFeed, limits: Partial<SocketLimits>): Promise<TestServer> {
   const app = Fastify({ logger: false });
   await app.register(websocket, { options: { maxPayload: CLIENT_FRAME_MAX_BYTES } });
-  await app.register(overlaySocketRoutes, { hub, feed, authenticate: testAuthenticate, limits });
+  await app.register(authentication, { tokens: { authenticate: testAuthenticate } });
+  await app.register(overlaySocketRoutes, { hub, feed, limits });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -42,7 +44,7 @@ describe('WebSocket connections per token', () => {
   beforeAll(async () => {
     testBus = await openTestBus('memory');
     hub = new OverlayHub({ bus: testBus.bus, log: silentLog, consumer: `test-limits-${process.pid}`, blockMs: 50 });
-    feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer: `test-limits-${process.pid}`, hub, blockMs: 50 });
+    feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer: `test-limits-${process.pid}`, blockMs: 50 });
     await Promise.all([hub.start(), feed.start()]);
     limited = await serverWithLimits(hub, feed, { overlayPerToken: 3, liveFeedPerToken: 2 });
     defaults = await startServer(hub, feed);

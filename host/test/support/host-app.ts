@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
 import { AccessTokens, LoginLimiter } from '../../src/api/auth.ts';
-import { HostMetrics } from '../../src/api/metrics.ts';
+import { HostMetrics } from '../../src/metrics/host-metrics.ts';
 import { loadConfig } from '../../src/config.ts';
 import { IngestBoard } from '../../src/ingest/status.ts';
 import { createLogger } from '../../src/log.ts';

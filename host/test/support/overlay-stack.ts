@@ -4,7 +4,6 @@
  * Redis being unreachable fails the tests; they are never skipped.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import WebSocket from 'ws';
@@ -12,15 +11,17 @@ import { TRIGGER_IDS, type EventType, type UnifiedEvent } from '@ttlp/sdk';
 import { validateUnifiedEvent } from '@ttlp/sdk/contract';
 import { MemoryBus } from '../../src/bus/memory-bus.ts';
 import { RedisBus } from '../../src/bus/redis-bus.ts';
-import type { EventBus } from '../../src/bus/types.ts';
+import type { EventBus, OverlayMessage } from '../../src/bus/types.ts';
 import { createLogger } from '../../src/log.ts';
 import { computeEventId } from '../../src/normalize/event-id.ts';
-import type { OverlayMessage } from '../../src/plugin-runtime/plugin-host.ts';
 import { TEST_REDIS_URL, redisAdmin } from './backends.ts';
+import { waitFor } from './patience.ts';
 import { OverlayHub } from '../../src/overlay-hub/hub.ts';
 import { LiveFeed } from '../../src/overlay-hub/live-feed.ts';
-import { CLIENT_FRAME_MAX_BYTES } from '../../src/overlay-hub/protocol.ts';
-import { overlaySocketRoutes, type SocketPrincipal } from '../../src/overlay-hub/routes.ts';
+import { startCounters, type HostCounters } from '../../src/overlay-hub/counters.ts';
+import { CLIENT_FRAME_MAX_BYTES, COUNTERS_CHANNEL } from '../../src/overlay-hub/protocol.ts';
+import { overlaySocketRoutes } from '../../src/overlay-hub/routes.ts';
+import { authentication, type Principal } from '../../src/api/auth.ts';
 
 export const BUS_KINDS = ['memory', 'redis'] as const;
 export type BusKind = (typeof BUS_KINDS)[number];
@@ -56,7 +57,7 @@ export async function openTestBus(kind: BusKind): Promise<TestBus> {
 }
 
 /** Tokens of the tests: `admin`, `api`, and `overlay-<widget>`. */
-export async function testAuthenticate(request: FastifyRequest): Promise<SocketPrincipal | undefined> {
+export async function testAuthenticate(request: FastifyRequest): Promise<Principal | undefined> {
   const token = (request.query as Record<string, unknown>).token;
   if (token === 'admin' || token === 'api') return { kind: token, tokenId: `${token}-token` };
   if (typeof token === 'string' && token.startsWith('overlay-')) return { kind: 'overlay', tokenId: token, widget: token.slice('overlay-'.length) };
@@ -70,22 +71,24 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A fastify app on an ephemeral port with @fastify/websocket and the overlay socket routes. */
+/** A fastify app on an ephemeral port with @fastify/websocket, the tests' tokens and the overlay socket routes. */
 export async function startServer(hub: OverlayHub, feed: LiveFeed): Promise<TestServer> {
   const app = Fastify({ logger: false });
   await app.register(websocket, { options: { maxPayload: CLIENT_FRAME_MAX_BYTES } });
-  await app.register(overlaySocketRoutes, { hub, feed, authenticate: testAuthenticate });
+  await app.register(authentication, { tokens: { authenticate: testAuthenticate } });
+  await app.register(overlaySocketRoutes, { hub, feed });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the test server has no port');
   return { app, url: `ws://127.0.0.1:${address.port}`, close: () => app.close() };
 }
 
-/** A hub and a live feed on a test bus, behind a test server: what one host runs. */
+/** A hub, a live feed and the stream counters on a test bus, behind a test server: what one host runs. */
 export interface OverlayStack {
   testBus: TestBus;
   hub: OverlayHub;
   feed: LiveFeed;
+  counters: HostCounters;
   server: TestServer;
   close(): Promise<void>;
 }
@@ -95,29 +98,27 @@ export async function openOverlayStack(kind: BusKind, name: string, options: { b
   const consumer = `test-${name}-${process.pid}`;
   const blockMs = options.blockMs ?? 50;
   const hub = new OverlayHub({ bus: testBus.bus, log: silentLog, consumer, blockMs });
-  const feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer, hub, blockMs, countersIntervalMs: options.countersIntervalMs });
+  const feed = new LiveFeed({ bus: testBus.bus, log: silentLog, consumer, blockMs });
   await Promise.all([hub.start(), feed.start()]);
+  const counters = await startCounters({ bus: testBus.bus, log: silentLog, consumer, hub, blockMs, intervalMs: options.countersIntervalMs });
+  // Widgets that connect from here on get the counters' empty state, as on a host that has started.
+  await waitFor(() => hub.sequence(COUNTERS_CHANNEL) === 1, 'the empty counters state');
   const server = await startServer(hub, feed);
   return {
     testBus,
     hub,
     feed,
+    counters,
     server,
     async close() {
-      await Promise.all([feed.close(), hub.close()]);
+      await Promise.all([feed.close(), counters.close(), hub.close()]);
       await server.close();
       await testBus.dispose();
     },
   };
 }
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(5);
-  }
-}
+export { waitFor };
 
 /** A received frame, as the tests read it field by field. */
 export type Frame = Record<string, any>;
@@ -173,8 +174,8 @@ export class TestSocket {
     return this.frames.filter((frame) => (frame.type === 'message' || frame.type === 'state') && frame.channel === channel).map((frame) => frame.seq as number);
   }
 
-  waitFor(condition: (socket: TestSocket) => boolean, what: string, timeoutMs?: number): Promise<void> {
-    return waitFor(() => condition(this), what, timeoutMs);
+  waitFor(condition: (socket: TestSocket) => boolean, what: string): Promise<void> {
+    return waitFor(() => condition(this), what);
   }
 
   close(): Promise<number> {

@@ -8,7 +8,7 @@
  * events to all plugins and waits for all of them, so waiting here for a slow or hanging receiver
  * would hold up every other plugin (and run into the sandbox's per-run deadline).
  */
-import { RecentKeys, type PluginContext, type UnifiedEvent } from '@ttlp/sdk';
+import { messageOf, RecentKeys, type PluginContext, type UnifiedEvent } from '@ttlp/sdk';
 import { LimitedLog } from './limited-log.ts';
 import { resultOfError, resultOfStatus, retryDelayMs, type AttemptResult } from './policy.ts';
 import { DeliveryStore, type Delivery } from './store.ts';
@@ -146,8 +146,4 @@ export class Forwarder {
   private pendingIds(): string[] {
     return this.queue.map((delivery) => delivery.eventId);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

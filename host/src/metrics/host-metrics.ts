@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of one host (`GET /metrics`): events received, stored and rejected, bus
- * lag, plugin faults and dispatch time, overlay clients. Counters are fed by the pipeline and the
- * plugin host as things happen; gauges that need a look at the bus are read at scrape time.
+ * lag, plugin faults and dispatch time, overlay clients. Counters are fed by ingest, the pipeline
+ * and the plugin host as things happen; gauges that need a look at the bus are read at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventBus, StreamName } from '../bus/types.ts';

@@ -1,4 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { HANG_MS, TEST_TIMEOUT_MS } from './host/test/support/patience.ts';
+
+// Timeouts only catch hangs (see patience.ts): the slowest test takes well under a minute on an idle machine.
+const hangsOnly = { testTimeout: TEST_TIMEOUT_MS, hookTimeout: TEST_TIMEOUT_MS, expect: { poll: { timeout: HANG_MS } } };
 
 export default defineConfig({
   test: {
@@ -10,8 +14,8 @@ export default defineConfig({
           pool: 'forks',
           // isolated-vm needs this on Node 20+ (plugin sandboxes run in the test processes).
           execArgv: ['--no-node-snapshot'],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          globalSetup: ['host/test/support/pglite-template.ts'],
+          ...hangsOnly,
         },
       },
       {
@@ -20,8 +24,7 @@ export default defineConfig({
           name: 'browser',
           include: ['overlays/test/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
+          ...hangsOnly,
         },
       },
       // The pages' logic and the overlay connection, with Svelte's client runtime in Node.

@@ -4,7 +4,7 @@
  * permissions, send test events, watch the overlays — across a host restart.
  * With TTLP_SCREENSHOTS=<dir> the screenshots used in the README are written there.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -46,7 +46,7 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-}, 180_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -69,7 +69,7 @@ async function openOverlay(widget: string): Promise<{ page: Page; frames: Array<
   const frames: Array<Record<string, unknown>> = [];
   page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(JSON.parse(String(frame.payload)) as Record<string, unknown>)));
   await page.goto(banner.overlays[widget]!);
-  await expect.poll(() => frames.some((frame) => frame.type === 'hello'), { timeout: 15_000 }).toBe(true);
+  await expect.poll(() => frames.some((frame) => frame.type === 'hello')).toBe(true);
   return { page, frames };
 }
 
@@ -108,6 +108,17 @@ describe('the settings page and overlays in a browser', () => {
   let settings: Page;
   let alerts: { page: Page; frames: Array<Record<string, unknown>> };
 
+  it('builds pages whose scripts carry no schema library and no Node module', () => {
+    // The pages take only types from the host contract; its TypeBox schemas (and the host's Ajv) stay out.
+    const assets = path.join(repoRoot, 'overlays/dist/assets');
+    const scripts = readdirSync(assets).filter((file) => file.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const file of scripts) {
+      const text = readFileSync(path.join(assets, file), 'utf8');
+      expect([file, /~kind|ajv implementation error|\bnode:[a-z]/.exec(text)?.[0] ?? null]).toEqual([file, null]);
+    }
+  });
+
   it('logs in with the admin token and enables the alerts plugin, granting its permissions', async () => {
     settings = await newPage({ width: 1440, height: 1000 });
     await settings.goto(banner.settingsUrl);
@@ -120,7 +131,7 @@ describe('the settings page and overlays in a browser', () => {
     const dialog = settings.getByTestId('permission-dialog');
     await expect.poll(() => dialog.textContent()).toContain('GIFT');
     await settings.getByTestId('grant-enable').click();
-    await expect.poll(() => settings.getByTestId('plugin-state-alerts').textContent(), { timeout: 15_000 }).toBe('running');
+    await expect.poll(() => settings.getByTestId('plugin-state-alerts').textContent()).toBe('running');
     const plugin = await api('GET', '/api/plugins/alerts');
     expect(plugin.body).toMatchObject({ enabled: true, running: true });
     expect(plugin.body!.grantedPermissions).toEqual(expect.arrayContaining(['events:GIFT', 'overlay:alerts']));
@@ -131,7 +142,7 @@ describe('the settings page and overlays in a browser', () => {
     await settings.getByTestId('test-gift-name').fill('Rose');
     await settings.getByTestId('test-event-GIFT').click();
     const alert = alerts.page.getByTestId('alert');
-    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain('Rose');
+    await expect.poll(() => alert.textContent()).toContain('Rose');
     const box = (await alert.boundingBox())!;
     const png = await alerts.page.screenshot({ omitBackground: true });
     const inside: Array<[number, number]> = [
@@ -154,14 +165,31 @@ describe('the settings page and overlays in a browser', () => {
     expect(await host.stop()).toBe(0);
     banner = { ...(await host.start()), adminToken };
     // The page reconnects by itself (new epoch) and is then sent the next gift.
-    await expect.poll(() => alerts.frames.filter((frame) => frame.type === 'hello').length, { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => alerts.frames.filter((frame) => frame.type === 'hello').length).toBe(2);
     const sent = await api('POST', '/api/events/test', { eventType: 'GIFT', payload: { giftName: 'Lion', giftCount: 1, coins: 29999 } });
     expect(sent.status).toBe(202);
-    await expect.poll(() => alerts.page.getByTestId('alert').textContent(), { timeout: 15_000 }).toContain('Lion');
+    await expect.poll(() => alerts.page.getByTestId('alert').textContent()).toContain('Lion');
     await alerts.page.waitForTimeout(1500);
     expect(giftFrames(alerts.frames, 'Lion')).toHaveLength(1);
     // Nothing from before the restart was replayed.
     expect(giftFrames(alerts.frames, 'Rose')).toHaveLength(1);
+  });
+
+  it("shows the rules plugin's overlay actions in the alerts widget, beside the alerts plugin's", async () => {
+    const rule = {
+      id: 'hype',
+      name: 'Hype in the chat',
+      events: ['CHAT'],
+      condition: { in: ['!hype', { var: 'payload.message' }] },
+      actions: [{ type: 'overlay', channel: 'rules', template: '{user.displayName} started the hype!' }],
+    };
+    expect((await api('PUT', '/api/plugins/rules/config', { config: { rules: [rule] } })).status).toBe(200);
+    const { body } = await api('GET', '/api/plugins/rules');
+    expect((await api('POST', '/api/plugins/rules/enable', { grant: body!.requestedPermissions })).status).toBe(200);
+    expect(alerts.frames.find((frame) => frame.type === 'hello')).toMatchObject({ channels: ['alerts/alerts', 'rules/rules'] });
+    expect((await api('POST', '/api/events/test', { eventType: 'CHAT', payload: { message: 'let us go !hype' } })).status).toBe(202);
+    await expect.poll(() => alerts.page.getByTestId('alert').textContent()).toContain('Test Viewer started the hype!');
+    expect(alerts.frames.filter((frame) => frame.type === 'message' && frame.channel === 'rules/rules')).toHaveLength(1);
   });
 
   it('refuses an overlay token on admin routes', async () => {
@@ -183,7 +211,7 @@ describe('the settings page and overlays in a browser', () => {
     });
     const hostile = '<img src=x onerror=alert(1)>';
     expect((await api('POST', '/api/events/test', { eventType: 'CHAT', payload: { message: hostile } })).status).toBe(202);
-    await expect.poll(() => chat.page.getByTestId('chat').textContent(), { timeout: 15_000 }).toContain(hostile);
+    await expect.poll(() => chat.page.getByTestId('chat').textContent()).toContain(hostile);
     expect(await chat.page.locator('[data-testid="chat"] img[src="x"]').count()).toBe(0);
     expect(dialogs).toEqual([]);
     await screenshot(chat.page, 'overlay-chat.png', 'chat');
@@ -203,17 +231,17 @@ describe('the settings page and overlays in a browser', () => {
     ] as const) {
       expect((await api('POST', '/api/events/test', { eventType, payload })).status).toBe(202);
     }
-    await expect.poll(() => pages.leaderboard.page.getByTestId('leaderboard').textContent(), { timeout: 15_000 }).toContain('Test Viewer');
-    await expect.poll(() => pages.counters.page.getByTestId('counters').textContent(), { timeout: 15_000 }).toContain('4');
-    await expect.poll(() => pages.goals.page.getByTestId('goals').textContent(), { timeout: 15_000 }).toMatch(/\d/);
+    await expect.poll(() => pages.leaderboard.page.getByTestId('leaderboard').textContent()).toContain('Test Viewer');
+    await expect.poll(() => pages.counters.page.getByTestId('counters').textContent()).toContain('4');
+    await expect.poll(() => pages.goals.page.getByTestId('goals').textContent()).toMatch(/\d/);
     for (const [widget, { page }] of Object.entries(pages)) await screenshot(page, `overlay-${widget}.png`, widget);
     await settings.reload();
-    await expect.poll(() => settings.getByTestId('plugin-state-chat').textContent(), { timeout: 15_000 }).toBe('running');
+    await expect.poll(() => settings.getByTestId('plugin-state-chat').textContent()).toBe('running');
     // The live feed shows what arrives while the page is connected.
-    await expect.poll(async () => (await settings.getByTestId('live-feed-status').textContent())?.trim(), { timeout: 15_000 }).toBe('connected');
+    await expect.poll(async () => (await settings.getByTestId('live-feed-status').textContent())?.trim()).toBe('connected');
     for (const message of ['hello!', 'love this stream', '!song next']) await api('POST', '/api/events/test', { eventType: 'CHAT', payload: { message } });
     await api('POST', '/api/events/test', { eventType: 'GIFT', payload: { giftName: 'Rose', giftCount: 5, coins: 5 } });
-    await expect.poll(() => settings.getByTestId('live-feed-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+    await expect.poll(() => settings.getByTestId('live-feed-row').count()).toBeGreaterThanOrEqual(4);
     await screenshot(settings, 'settings.png');
   });
 

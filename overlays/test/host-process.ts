@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HANG_MS } from '../../host/test/support/patience.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');
@@ -44,7 +45,7 @@ export class HostProcess {
     let stderr = '';
     child.stdout!.on('data', (chunk) => (this.output += chunk));
     return new Promise<Banner>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the host did not start within 60 s:\n${stderr}\n${this.output}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`the host did not start within ${HANG_MS} ms:\n${stderr}\n${this.output}`)), HANG_MS);
       child.once('exit', (code) => reject(new Error(`the host exited with ${code}:\n${stderr}\n${this.output}`)));
       child.stderr!.on('data', (chunk) => {
         stderr += chunk;

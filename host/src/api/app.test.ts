@@ -3,7 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnifiedEvent } from '@ttlp/sdk';
 import { STORAGE_GROUP } from '../pipeline/stages.ts';
-import { PLUGINS_GROUP, type OverlayMessage } from '../plugin-runtime/plugin-host.ts';
+import type { OverlayMessage } from '../bus/types.ts';
+import { PLUGINS_GROUP } from '../plugin-runtime/plugin-host.ts';
 import { fakeOverlaysDir, openTestApp, type TestApp } from '../../test/support/host-app.ts';
 import { LoginLimiter } from './auth.ts';
 
@@ -13,7 +14,7 @@ let overlaysDir: string;
 beforeAll(async () => {
   overlaysDir = fakeOverlaysDir();
   host = await openTestApp('embedded', { overlaysDir, loginLimiter: new LoginLimiter(3, 60_000) });
-}, 60_000);
+});
 
 afterAll(async () => {
   await host?.close();
@@ -259,6 +260,20 @@ describe('plugins', () => {
     expect(await host.pipeline.bus.length('overlay')).toBe(before);
     const unknown = await host.app.inject({ method: 'POST', url: '/api/plugins/nope/dry-run', headers: host.admin, payload: { eventType: 'GIFT' } });
     expect(unknown.json().code).toBe('PLUGIN_NOT_FOUND');
+  });
+
+  it('dry-runs a whole event given in the body, and refuses one that breaks the contract as an invalid request', async () => {
+    const built = await host.app.inject({ method: 'POST', url: '/api/plugins/rules/dry-run', headers: host.admin, payload: { eventType: 'CHAT' } });
+    const { event } = built.json();
+    const given = await host.app.inject({ method: 'POST', url: '/api/plugins/rules/dry-run', headers: host.admin, payload: { event } });
+    expect([given.statusCode, given.json().event]).toEqual([200, event]);
+    const broken = await host.app.inject({
+      method: 'POST',
+      url: '/api/plugins/rules/dry-run',
+      headers: host.admin,
+      payload: { event: { ...event, eventId: 'not-an-id' } },
+    });
+    expect([broken.statusCode, broken.json()]).toEqual([400, { code: 'INVALID_REQUEST', message: expect.stringContaining('eventId') }]);
   });
 });
 

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { validateUnifiedEvent, type UnifiedEvent } from '@ttlp/sdk/contract';
 import { captureFiles, capturesDir, captureLines, readmeFacts, repoRoot } from '../../test/support/captures.ts';
-import { runTtlp, type TtlpRun } from '../../test/support/ttlp-process.ts';
+import { endWithTest, runTtlp, type TtlpRun } from '../../test/support/ttlp-process.ts';
 import { runNormalize, type NormalizeCommandOptions } from './normalize-command.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');
@@ -141,11 +141,14 @@ describe('ttlp start', () => {
       cwd,
       stdio: 'pipe',
     });
+    endWithTest(child);
     const lines: Array<Record<string, unknown>> = [];
     let buffer = '';
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const enoughEvents = new Promise<void>((resolve) => {
+    const enoughEvents = new Promise<void>((resolve, reject) => {
+      // A host that exits early fails the test now, not at the test timeout.
+      child.once('close', (code) => reject(new Error(`ttlp start exited with ${code} after ${lines.length} log lines\n${stderr}`)));
       child.stdout.on('data', (chunk) => {
         buffer += chunk;
         const complete = buffer.split('\n');
@@ -186,6 +189,7 @@ describe('ttlp start', () => {
     const run = await new Promise<Run>((resolve) => {
       const { TIKTOK_USERNAME: _user, ...env } = process.env;
       const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start'], { cwd: dir, stdio: 'pipe', env: { ...env, LOG_LEVEL: 'error' } });
+      endWithTest(child);
       let stdout = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
       child.on('close', (code) => resolve({ code, stdout, stderr: '' }));

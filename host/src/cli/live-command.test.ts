@@ -3,32 +3,32 @@
  * README tells users to run them: the capture's messages flow through the real connector into
  * storage and out to an overlay, for two followed users at once.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { capturesDir, readmeFacts } from '../../test/support/captures.ts';
-import { runTtlp, TTLP_BIN } from '../../test/support/ttlp-process.ts';
+import { HANG_MS } from '../../test/support/patience.ts';
+import { endWithTest, runTtlp, TTLP_BIN } from '../../test/support/ttlp-process.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ttlp-live-'));
 const dataDir = path.join(dir, 'data');
 const env = { LOG_LEVEL: 'info', LOG_FORMAT: 'json', DATA_DIR: dataDir };
-const children: ChildProcessWithoutNullStreams[] = [];
 
 /** A running ttlp process whose output is collected as it comes. */
 function launch(args: string[]) {
   const child = spawn(process.execPath, ['--no-node-snapshot', TTLP_BIN, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: 'pipe' });
-  children.push(child);
+  endWithTest(child);
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk) => (output.stdout += chunk));
   child.stderr.on('data', (chunk) => (output.stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   /** Resolves with the first match of `pattern` in stdout + stderr. */
-  const waitFor = (pattern: RegExp, timeoutMs = 60_000) =>
+  const waitFor = (pattern: RegExp) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${pattern} in time:\n${output.stdout}\n${output.stderr}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} in ${HANG_MS} ms:\n${output.stdout}\n${output.stderr}`)), HANG_MS);
       const check = () => {
         const match = `${output.stdout}\n${output.stderr}`.match(pattern);
         if (!match) return;
@@ -48,10 +48,6 @@ function launch(args: string[]) {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { child, output, exited, waitFor, logLines };
 }
-
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
 
 describe('ttlp start against ttlp fake-tiktok', () => {
   it('follows two users through the real connector into storage and an overlay, recording each', async () => {
@@ -82,10 +78,10 @@ describe('ttlp start against ttlp fake-tiktok', () => {
 
     for (const user of ['first_creator', 'second_creator']) expect((await fetch(`${fakeUrl}/__fake/live?user=${user}`, { method: 'POST' })).status).toBe(200);
     // Each stream plays to its end: the host logs each stored DISCONNECTED.
-    await expect.poll(() => host.logLines().filter((line) => line.eventType === 'DISCONNECTED').length, { timeout: 60_000 }).toBe(2);
+    await expect.poll(() => host.logLines().filter((line) => line.eventType === 'DISCONNECTED').length).toBe(2);
     health = (await (await fetch(`${origin}/health`)).json()) as Health;
     expect(health.streams.map((stream) => stream.user)).toEqual(['first_creator', 'second_creator']);
-    await expect.poll(() => frames.filter((frame) => frame.type === 'message').length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => frames.filter((frame) => frame.type === 'message').length).toBeGreaterThan(0);
     socket.close();
 
     host.child.kill('SIGINT');

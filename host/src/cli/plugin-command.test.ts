@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../test/support/captures.ts';
+import { endWithTest } from '../../test/support/ttlp-process.ts';
 import type { PluginListEntry } from './plugin-command.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');
@@ -22,6 +23,7 @@ afterAll(() => {
 function run(command: string[], options: { stopWhen?: RegExp } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, command, { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
+    endWithTest(child);
     let stdout = '';
     let stderr = '';
     let stopping = false;
@@ -82,7 +84,7 @@ describe('ttlp plugin', () => {
     const started = await ttlp(['start', '--demo-rate', '20'], { stopWhen: /plugins running/ });
     expect(started.stdout).toMatch(/plugins running: greeter \(found: .*greeter/);
     expect(started.code).toBe(0);
-  }, 180_000);
+  });
 
   it('refuses a bad plugin id and an unknown plugin', async () => {
     const bad = await ttlp(['plugin', 'new', 'Bad_Id', '--dir', pluginsDir]);
@@ -91,5 +93,5 @@ describe('ttlp plugin', () => {
     const unknown = await ttlp(['plugin', 'enable', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no plugin "nope" \(found: alerts, chat/);
-  }, 60_000);
+  });
 });

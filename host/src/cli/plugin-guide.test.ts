@@ -41,4 +41,4 @@ it('builds the guide’s plugin and passes the guide’s test', async () => {
   });
   expect(output.text).toMatch(/Tests\s+2 passed/);
   expect(output.code).toBe(0);
-}, 120_000);
+});

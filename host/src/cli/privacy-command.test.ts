@@ -21,7 +21,7 @@ beforeAll(async () => {
   const imported = await ttlp(['import', path.join(capturesDir(), 'web.capture.ndjson'), '--json']);
   expect(imported.code, imported.stderr).toBe(0);
   stored = JSON.parse(imported.stdout.trim().split('\n').at(-1)!).stored;
-}, 120_000);
+});
 
 afterAll(async () => {
   await backend?.dispose();

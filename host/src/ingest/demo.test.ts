@@ -201,12 +201,11 @@ describe('DemoProvider', () => {
 
   it('stops while sleeping when the signal aborts, with the default sleep', async () => {
     const controller = new AbortController();
-    const provider = new DemoProvider({ seed: 1, rate: 0.1, limit: 5 });
+    // A sleep of an hour between messages: one waited out would time the test out.
+    const provider = new DemoProvider({ seed: 1, rate: 1 / 3600, limit: 5 });
     setTimeout(() => controller.abort(), 20);
-    const started = Date.now();
     const seen = await collect(provider, controller.signal);
     expect(seen.map((envelope) => envelope.type)).toEqual(['connected']);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('yields nothing for a signal that is already aborted', async () => {

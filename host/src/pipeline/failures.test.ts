@@ -16,6 +16,8 @@ import { countEvents } from '../store/sessions.ts';
 import { runImport } from '../cli/import-command.ts';
 import { createTestBackend, redisAdmin, type TestBackend } from '../../test/support/backends.ts';
 import { captureFiles, capturesDir, repoRoot } from '../../test/support/captures.ts';
+import { waitFor } from '../../test/support/patience.ts';
+import { endWithTest } from '../../test/support/ttlp-process.ts';
 import { Pipeline } from './pipeline.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');
@@ -53,14 +55,6 @@ async function meanwhile(until: Promise<unknown>, everyMs: number, rounds: numbe
     if (hit > 0) hitRounds += 1;
   }
   return hits;
-}
-
-async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(50);
-  }
 }
 
 describe('pipeline failures on PostgreSQL + Redis', () => {
@@ -120,6 +114,7 @@ describe('pipeline failures on PostgreSQL + Redis', () => {
     const hosts: ChildProcess[] = [];
     const startHost = () => {
       const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'start', '--no-ingest', '--port', '0'], { env: { ...process.env, ...backend.env }, stdio: 'ignore' });
+      endWithTest(child);
       hosts.push(child);
       return child;
     };
@@ -152,6 +147,7 @@ describe('pipeline failures on PostgreSQL + Redis', () => {
     const env = { ...process.env, ...backend.env, DATABASE_URL: 'postgres://ttlp:hunter2secret@127.0.0.1:1/ttlp' };
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--no-node-snapshot', bin, 'import', big.file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      endWithTest(child);
       let stderr = '';
       child.stderr.on('data', (chunk) => (stderr += chunk));
       child.on('close', (code) => resolve({ code, stderr }));

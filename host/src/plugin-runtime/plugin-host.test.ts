@@ -6,16 +6,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { UnifiedEventOf } from '@ttlp/sdk';
 import { writePlugin } from '../../../sdk/test/support/plugin-dir.ts';
-import type { BusEntry, EventBus } from '../bus/types.ts';
+import type { BusEntry, EventBus, OverlayMessage } from '../bus/types.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { getPluginRow, kvGet, listActions } from '../store/plugins.ts';
 import { BACKEND_KINDS, createTestBackend, type TestBackend } from '../../test/support/backends.ts';
 import { captureEvents } from '../../test/support/captures.ts';
+import { HANG_MS } from '../../test/support/patience.ts';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from './admin.ts';
 import { discoverPlugins } from './discovery.ts';
-import { PluginHost, PLUGINS_GROUP, type OverlayMessage } from './plugin-host.ts';
+import { PluginHost, PLUGINS_GROUP } from './plugin-host.ts';
 
 const log = createLogger({ level: 'silent', destination: process.stderr });
 
@@ -72,7 +73,7 @@ const looper = {
 
 async function overlayMessages(bus: EventBus): Promise<OverlayMessage[]> {
   const messages: OverlayMessage[] = [];
-  const consumer = bus.consume<OverlayMessage>({
+  const consumer = bus.consume({
     stream: 'overlay',
     group: 'test-reader',
     consumer: 'test',
@@ -171,13 +172,14 @@ for (const kind of BACKEND_KINDS) {
       // What `ttlp plugin enable`, or another host's API, writes.
       await grantPermissions(pipeline.store, plugin!, 'all');
       await enablePlugin(pipeline.store, plugin!);
-      await vi.waitFor(() => expect(host.loaded.has('follower')).toBe(true), { timeout: 5000 });
+      await vi.waitFor(() => expect(host.loaded.has('follower')).toBe(true), { timeout: HANG_MS });
       const first = host.loaded.get('follower')!.sandbox;
       await configurePlugin(pipeline.store, plugin!, { label: 'elsewhere' });
-      await vi.waitFor(() => expect(host.loaded.get('follower')?.sandbox).not.toBe(first), { timeout: 5000 });
+      // Restarted, not merely stopped: between the two the plugin is not loaded at all.
+      await vi.waitFor(() => expect(host.loaded.get('follower')?.sandbox ?? first).not.toBe(first), { timeout: HANG_MS });
       await host.dispatch(chats.slice(0, 1));
       await disablePlugin(pipeline.store, plugin!);
-      await vi.waitFor(() => expect(host.loaded.has('follower')).toBe(false), { timeout: 5000 });
+      await vi.waitFor(() => expect(host.loaded.has('follower')).toBe(false), { timeout: HANG_MS });
       await host.close();
       const feed = (await overlayMessages(pipeline.bus)).filter((message) => message.pluginId === 'follower').map((message) => message.data);
       expect(feed).toEqual([{ label: 'elsewhere', count: 1, text: chats[0]!.payload?.message }]);
@@ -222,10 +224,10 @@ for (const kind of BACKEND_KINDS) {
       await host.dispatch(chats.slice(0, 2));
       const source = path.join(root, 'reloader', 'index.ts');
       writeFileSync(source, readFileSync(source, 'utf8').replace('label: ctx.config.label', "label: 'v2'"));
-      await vi.waitFor(() => expect(reloads).toEqual([undefined]), { timeout: 5000 });
+      await vi.waitFor(() => expect(reloads).toEqual([undefined]), { timeout: HANG_MS });
       await host.dispatch(chats.slice(2, 3));
       writeFileSync(source, 'export default definePlugin({ setup( };');
-      await vi.waitFor(() => expect(reloads).toHaveLength(2), { timeout: 5000 });
+      await vi.waitFor(() => expect(reloads).toHaveLength(2), { timeout: HANG_MS });
       expect(reloads[1]).toContain('index.ts:1:');
       await host.dispatch(chats.slice(3, 4));
       await host.close();

@@ -8,6 +8,7 @@ import { queryRows, type Store } from '../store/database.ts';
 import { insertEvents } from '../store/events.ts';
 import { startSession } from '../store/sessions.ts';
 import { STORE_DRIVERS, useTestStore } from '../../test/support/database.ts';
+import { waitFor } from '../../test/support/patience.ts';
 import {
   DEFAULT_RETENTION,
   PSEUDONYMIZE_BATCH_SIZE,
@@ -305,8 +306,7 @@ describe.each(STORE_DRIVERS)('retention on %s', (driver) => {
     });
     expect(() => schedule.start({ store, policy: POLICY, log: createLogger({ level: 'silent' }) })).toThrow('starts once');
 
-    const deadline = Date.now() + 10_000;
-    while (!lines.some((line) => line.retention) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => lines.some((line) => line.retention), 'a run that succeeded');
     await schedule.stop();
     const linesAtStop = lines.length;
     await new Promise((resolve) => setTimeout(resolve, 80));

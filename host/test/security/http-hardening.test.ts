@@ -11,7 +11,7 @@ let host: TestApp;
 beforeAll(async () => {
   const overlaysDir = fakeOverlaysDir();
   host = await openTestApp('embedded', { overlaysDir });
-}, 60_000);
+});
 
 afterAll(async () => {
   await host?.close();

@@ -18,6 +18,8 @@ import path from 'node:path';
 import { createTestBackend, type TestBackend } from '../support/backends.ts';
 import { repoRoot } from '../support/captures.ts';
 import { BANNER, startHost, type HostProcess } from '../support/host-process.ts';
+import { waitFor } from '../support/patience.ts';
+import { endWithTest } from '../support/ttlp-process.ts';
 
 interface Answer {
   status: number;
@@ -75,6 +77,9 @@ function malformedRequest(host: HostProcess, token: string): Promise<string> {
 }
 
 /** The JSON log lines of stdout (every stdout line must be one). */
+/** Events the host logged as stored. */
+const eventLines = (host: HostProcess) => host.stdout.match(/"eventType":/g)?.length ?? 0;
+
 function logLines(stdout: string): string[] {
   const lines = stdout.split('\n').filter((line) => line.trim() !== '');
   for (const line of lines) expect(() => JSON.parse(line), `a stdout line that is not JSON: ${line.slice(0, 200)}`).not.toThrow();
@@ -154,9 +159,10 @@ describe('secrets in the logs of a full run (embedded back-end)', () => {
     // A socket to the overlay page (not a socket route): @fastify/websocket logs the URL it closes.
     expect(await socket(`${ws}/overlay/alerts?token=${overlayToken}`)).toBe('open');
 
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A second of the demo's events (at 50 a second) in the log as well, however slow the machine.
+    await waitFor(() => eventLines(host) >= 50, 'fifty demo events in the log');
     exitCode = await host.stop();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await host?.stop();
@@ -195,7 +201,7 @@ describe('secrets in the logs of a full run (production back-end)', () => {
 
   beforeAll(async () => {
     backend = await createTestBackend('production');
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await backend?.dispose();
@@ -212,7 +218,8 @@ describe('secrets in the logs of a full run (production back-end)', () => {
       env: { ...backend.env, DATABASE_URL: databaseUrl.toString(), REDIS_URL: redisUrl.toString(), PSEUDONYMIZATION_SECRET: pseudonymizationSecret, LOG_LEVEL: 'debug' },
     });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // A second of the demo's events (at 20 a second) in the log as well, however slow the machine.
+      await waitFor(() => eventLines(host) >= 20, 'twenty demo events in the log');
       expect(await host.stop()).toBe(0);
       const lines = logLines(host.stdout);
       // The back-ends are named, with the password masked.
@@ -225,7 +232,7 @@ describe('secrets in the logs of a full run (production back-end)', () => {
     } finally {
       await host.stop();
     }
-  }, 120_000);
+  });
 });
 
 describe('secrets in what ttlp prints when a back-end URL is broken', () => {
@@ -242,6 +249,7 @@ describe('secrets in what ttlp prints when a back-end URL is broken', () => {
         env: { ...process.env, PSEUDONYMIZATION_SECRET: randomBytes(48).toString('base64'), [name]: url },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      endWithTest(child);
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -249,5 +257,5 @@ describe('secrets in what ttlp prints when a back-end URL is broken', () => {
     });
     expect(run.code, run.output).not.toBe(0);
     expect(run.output).not.toContain(password);
-  }, 60_000);
+  });
 });

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createTestDatabase, createTestDataDir } from './database.ts';
+import { copyPgliteTemplate } from './pglite-template.ts';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const BACKEND_KINDS = ['embedded', 'production'] as const;
@@ -49,7 +50,10 @@ async function deleteKeys(prefix: string): Promise<void> {
 export async function createTestBackend(kind: BackendKind, extra: NodeJS.ProcessEnv = {}): Promise<TestBackend> {
   const dir = await createTestDataDir();
   const base: NodeJS.ProcessEnv = { DATA_DIR: dir.dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...extra };
-  if (kind === 'embedded') return { kind, env: base, dispose: dir.remove };
+  if (kind === 'embedded') {
+    await copyPgliteTemplate(dir.dataDir);
+    return { kind, env: base, dispose: dir.remove };
+  }
   const database = await createTestDatabase();
   const redisPrefix = `ttlp-test-${randomBytes(5).toString('hex')}:`;
   await (await redisAdmin()).quit();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { openStore, redactUrl, type Store } from '../../src/store/database.ts';
+import { copyPgliteTemplate } from './pglite-template.ts';
 
 export const TEST_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -57,6 +58,7 @@ export async function createTestDataDir(): Promise<{ dataDir: string; remove(): 
 export async function openTestStore(driver: Store['driver']): Promise<TestStore> {
   const database = driver === 'pg' ? await createTestDatabase() : undefined;
   const dir = await createTestDataDir();
+  if (driver === 'pglite') await copyPgliteTemplate(dir.dataDir);
   const remove = async () => {
     await database?.drop();
     await dir.remove();

@@ -7,6 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './captures.ts';
+import { HANG_MS } from './patience.ts';
+import { endWithTest } from './ttlp-process.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');
 
@@ -27,7 +29,7 @@ export interface HostProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startHost(options: { args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<HostProcess> {
+export async function startHost(options: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<HostProcess> {
   const cwd = mkdtempSync(path.join(tmpdir(), 'ttlp-security-'));
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
@@ -39,9 +41,10 @@ export async function startHost(options: { args?: string[]; env?: NodeJS.Process
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  endWithTest(child);
 
   const banner = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start banner within ${options.timeoutMs ?? 60_000} ms\nstderr: ${stderr}\nstdout: ${stdout.slice(-2000)}`)), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => reject(new Error(`no start banner within ${HANG_MS} ms\nstderr: ${stderr}\nstdout: ${stdout.slice(-2000)}`)), HANG_MS);
     const look = () => {
       BANNER.lastIndex = 0;
       const match = BANNER.exec(stderr);
@@ -56,6 +59,10 @@ export async function startHost(options: { args?: string[]; env?: NodeJS.Process
       clearTimeout(timer);
       reject(new Error(`ttlp start exited with ${code} before its banner\nstderr: ${stderr}\nstdout: ${stdout.slice(-2000)}`));
     });
+  }).catch((error: unknown) => {
+    // A host that never started must not outlive the test (or hook) that waited for it.
+    child.kill('SIGKILL');
+    throw error;
   });
   const overlayUrls = Object.fromEntries([...banner[3]!.matchAll(/ {4}(\S+) +(\S+)\n/g)].map((line) => [line[1]!, line[2]!]));
   return {

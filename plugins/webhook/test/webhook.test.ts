@@ -5,6 +5,7 @@ import type { Json } from '@ttlp/sdk';
 import type { HttpCall } from '@ttlp/sdk/sandbox';
 import { createTestHost, makeEvent, type HttpFixture, type LogRecord, type TestHost, type TestHostOptions } from '@ttlp/sdk/testing';
 import { captureEvents } from '../../../host/test/support/captures.ts';
+import { HANG_MS } from '../../../host/test/support/patience.ts';
 import { MAX_PENDING } from '../src/forwarder.ts';
 import { resultOfError, resultOfStatus, retryDelayMs } from '../src/policy.ts';
 
@@ -30,7 +31,7 @@ async function startHost(receiver: HttpFixture, config: Record<string, unknown> 
   return host;
 }
 
-const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 5000 });
+const waitFor = (check: () => void) => vi.waitFor(check, { timeout: HANG_MS });
 /** Waits until nothing is left to deliver. */
 const settled = (host: TestHost) => waitFor(() => expect(host.kv.get('pending-ids')).toEqual([]));
 

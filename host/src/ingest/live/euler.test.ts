@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { deserializeMessage } from 'tiktok-live-connector';
 import type { RawEnvelope } from '@ttlp/sdk';
 import { captureLines } from '../../../test/support/captures.ts';
+import { HANG_MS } from '../../../test/support/patience.ts';
 import { toJsonSafe } from '../envelope.ts';
 import { EulerTransport } from './euler.ts';
 import { LiveProvider } from './live-provider.ts';
@@ -112,7 +113,7 @@ describe('EulerTransport', () => {
     const { messages, rejections, handlers } = recorder();
     const connection = await transportFor(relay).connect(handlers, new AbortController().signal);
     expect(connection.roomId).toBe(ROOM_ID);
-    await vi.waitFor(() => expect(messages).toHaveLength(records.length));
+    await vi.waitFor(() => expect(messages).toHaveLength(records.length), { timeout: HANG_MS });
     expect(rejections).toEqual([]);
     expect(messages.map((m) => m.type)).toEqual(records.map((r) => r.type));
     expect(messages.map((m) => m.data)).toEqual(expectedData);
@@ -194,22 +195,27 @@ describe('EulerTransport', () => {
     const [intro] = records.filter((r) => r.type === 'WebcastLiveIntroMessage');
     const relay = await startRelay((socket) => play(socket, bundles([intro!])));
     const { messages, handlers } = recorder();
-    const error = await transportFor(relay, { connectTimeoutMs: 200 })
+    // The test's clock for the connect timeout: it passes once the intro is in, however slow the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
+    const failure = transportFor(relay, { connectTimeoutMs: 200 })
       .connect(handlers, new AbortController().signal)
-      .catch((failure: unknown) => failure);
-    expect(error).toMatchObject({ kind: 'transient', code: 'CONNECT_TIMEOUT' });
+      .catch((error: unknown) => error);
+    await vi.waitFor(() => expect(messages).toHaveLength(1), { timeout: HANG_MS });
+    vi.advanceTimersByTime(200);
+    expect(await failure).toMatchObject({ kind: 'transient', code: 'CONNECT_TIMEOUT' });
     expect(messages.map((m) => m.type)).toEqual(['WebcastLiveIntroMessage']);
-    await vi.waitFor(() => expect(relay.server.clients.size).toBe(0));
+    await vi.waitFor(() => expect(relay.server.clients.size).toBe(0), { timeout: HANG_MS });
   });
 
   it('closes the socket and rejects when aborted while connecting', async () => {
     const relay = await startRelay(() => undefined);
     const abort = new AbortController();
     const failure = connectFailure(transportFor(relay), abort.signal);
-    await vi.waitFor(() => expect(relay.server.clients.size).toBe(1));
+    await vi.waitFor(() => expect(relay.server.clients.size).toBe(1), { timeout: HANG_MS });
     abort.abort();
     expect(await failure).toMatchObject({ kind: 'transient', code: 'ABORTED' });
-    await vi.waitFor(() => expect(relay.server.clients.size).toBe(0));
+    await vi.waitFor(() => expect(relay.server.clients.size).toBe(0), { timeout: HANG_MS });
   });
 
   it('rejects frames and messages it cannot read, and still delivers the others', async () => {
@@ -233,7 +239,7 @@ describe('EulerTransport', () => {
     });
     const { messages, rejections, handlers } = recorder();
     const connection = await transportFor(relay).connect(handlers, new AbortController().signal);
-    await vi.waitFor(() => expect(messages).toHaveLength(records.length + 1));
+    await vi.waitFor(() => expect(messages).toHaveLength(records.length + 1), { timeout: HANG_MS });
     expect(rejections.map((r) => r.code)).toEqual([
       'LIVE_BAD_FRAME',
       'LIVE_BAD_FRAME',

@@ -45,8 +45,15 @@ export class HostProcess {
     let stderr = '';
     child.stdout!.on('data', (chunk) => (this.output += chunk));
     return new Promise<Banner>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the host did not start within ${HANG_MS} ms:\n${stderr}\n${this.output}`)), HANG_MS);
-      child.once('exit', (code) => reject(new Error(`the host exited with ${code}:\n${stderr}\n${this.output}`)));
+      // A host that hangs is killed, and the start fails once it is gone: the next start has the port and the data folder to itself.
+      let hung = false;
+      const timer = setTimeout(() => {
+        hung = true;
+        child.kill('SIGKILL');
+      }, HANG_MS);
+      child.once('exit', (code) =>
+        reject(new Error(`${hung ? `the host did not start within ${HANG_MS} ms` : `the host exited with ${code}`}:\n${stderr}\n${this.output}`)),
+      );
       child.stderr!.on('data', (chunk) => {
         stderr += chunk;
         this.output += chunk;
@@ -63,12 +70,21 @@ export class HostProcess {
     });
   }
 
-  /** Ctrl+C, as a user stops it; resolves with the exit code. */
+  /** Started and not exited (an exit by a signal leaves exitCode null). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Ctrl+C, as a user stops it; resolves with the exit code. A host still up after HANG_MS is killed and fails the stop. */
   async stop(): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    if (!child || !this.running) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
-    return exited;
+    const killIfHung = setTimeout(() => child.kill('SIGKILL'), HANG_MS);
+    const code = await exited;
+    clearTimeout(killIfHung);
+    if (child.signalCode === 'SIGKILL') throw new Error(`the host did not stop within ${HANG_MS} ms:\n${this.output}`);
+    return code;
   }
 }

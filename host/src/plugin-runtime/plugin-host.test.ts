@@ -13,7 +13,7 @@ import { Pipeline } from '../pipeline/pipeline.ts';
 import { getPluginRow, kvGet, listActions } from '../store/plugins.ts';
 import { BACKEND_KINDS, createTestBackend, type TestBackend } from '../../test/support/backends.ts';
 import { captureEvents } from '../../test/support/captures.ts';
-import { HANG_MS } from '../../test/support/patience.ts';
+import { HANG_MS, waitFor } from '../../test/support/patience.ts';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from './admin.ts';
 import { discoverPlugins } from './discovery.ts';
 import { PluginHost, PLUGINS_GROUP } from './plugin-host.ts';
@@ -83,7 +83,8 @@ async function overlayMessages(bus: EventBus): Promise<OverlayMessage[]> {
       messages.push(...entries.map((entry) => entry.payload));
     },
   });
-  await delay(300);
+  const last = await bus.lastId('overlay');
+  if (last) await waitFor(() => bus.processed('overlay', 'test-reader', last), 'the overlay messages to be read');
   await consumer.stop();
   return messages;
 }
@@ -135,7 +136,7 @@ for (const kind of BACKEND_KINDS) {
         await grantPermissions(pipeline.store, plugin, 'all');
         await enablePlugin(pipeline.store, plugin);
       }
-      const host = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [root], limits: { cpuMsPerRun: 10 } });
+      const host = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [root] });
       expect([...host.loaded.keys()].sort()).toEqual(['counter', 'looper', 'snoop']);
       await host.start('test-host', { blockMs: 50 });
       const ids = await pipeline.bus.publishMany('events', chats);
@@ -160,7 +161,7 @@ for (const kind of BACKEND_KINDS) {
 
       const looperRow = await getPluginRow(pipeline.store, 'looper');
       expect(looperRow).toMatchObject({ enabled: false, status: 'disabled' });
-      expect(looperRow!.lastError).toMatch(/5 faults within 60 s; the last: used more than 10 ms of CPU/);
+      expect(looperRow!.lastError).toMatch(/5 faults within 60 s; the last: used more than \d+ ms of CPU/);
       expect(looperRow!.faultCount).toBeGreaterThanOrEqual(5);
     });
     it('applies changes made to the store by another process: enabled, reconfigured, disabled', async () => {

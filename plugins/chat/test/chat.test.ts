@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UnifiedEvent, UnifiedEventOf } from '@ttlp/sdk';
 import { DEFAULT_LIMITS } from '@ttlp/sdk/sandbox';
-import { createTestHost, makeEvent, type TestHost } from '@ttlp/sdk/testing';
+import { createTestHost, makeEvent, ROOMY_CPU_LIMITS, type TestHost } from '@ttlp/sdk/testing';
 import { captureEvents, captureFiles } from '../../../host/test/support/captures.ts';
 import type { ChatMessage } from '../src/chat-message.ts';
 import { STATE_MAX_BYTES, utf8Length } from '../src/feed.ts';
@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 async function startHost(config: Record<string, unknown> = {}): Promise<TestHost> {
-  const host = await createTestHost({ plugin: pluginDir, config: { stateIntervalMs: 10, ...config } });
+  const host = await createTestHost({ plugin: pluginDir, config: { stateIntervalMs: 10, ...config }, limits: ROOMY_CPU_LIMITS });
   hosts.push(host);
   return host;
 }
@@ -27,7 +27,7 @@ const messagesOf = (host: TestHost) => host.messages('chat') as unknown as ChatM
 const stateOf = (host: TestHost) => host.state('chat') as unknown as { messages: ChatMessage[] } | undefined;
 /** The state once the plugin's state timer has run. */
 async function settledState(host: TestHost) {
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await host.timersRun();
   return stateOf(host);
 }
 
@@ -145,8 +145,9 @@ describe('chat state', () => {
   it('is written once per interval, not per message', async () => {
     const host = await startHost({ stateIntervalMs: 200 });
     await host.send(...['one', 'two', 'three'].map((text) => chat(text)));
+    // The events were handled in one turn of the event loop, before any timer could fire.
     expect(stateOf(host)).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await host.timersRun();
     expect(host.overlay.filter((entry) => entry.kind === 'state')).toHaveLength(1);
     expect(stateOf(host)!.messages.map((message) => message.text)).toEqual(['one', 'two', 'three']);
   });

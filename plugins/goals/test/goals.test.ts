@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Json, UnifiedEvent } from '@ttlp/sdk';
-import { createTestHost, makeEvent, type TestHost } from '@ttlp/sdk/testing';
+import { createTestHost, makeEvent, ROOMY_CPU_LIMITS, type TestHost } from '@ttlp/sdk/testing';
 import { captureEvents } from '../../../host/test/support/captures.ts';
 import { waitFor } from '../../../host/test/support/patience.ts';
 
@@ -81,7 +81,7 @@ describe('goals over the real captures', () => {
   it.each(files)('%s: likes, follows and coins add up, each gift streak counted once', async (file) => {
     const events = captureEvents(file);
     const expected = totalsOf(events);
-    const host = await createTestHost({ plugin, config: { goals: unreachable } });
+    const host = await createTestHost({ plugin, config: { goals: unreachable }, limits: ROOMY_CPU_LIMITS });
     await host.send(...events);
     expect(bars(host)).toEqual([
       { id: 'l', kind: 'likes', title: 'Likes', current: expected.likes, target: 1_000_000, percent: 0, reached: false },
@@ -123,7 +123,7 @@ describe('goals over the real captures', () => {
     }
     expected.sort((a, b) => a.at - b.at);
 
-    const host = await createTestHost({ plugin, config: { goals } });
+    const host = await createTestHost({ plugin, config: { goals }, limits: ROOMY_CPU_LIMITS });
     await host.send(...events);
     expect(host.messages('goals')).toEqual(expected.map((entry) => entry.message));
     const totals = totalsOf(events);
@@ -207,8 +207,8 @@ describe('goals', () => {
     await second.send(like(2, S2));
     expect(bars(second)[0]).toMatchObject({ current: 2, percent: 20, reached: false });
     await second.send(like(1, S3), like(1, S4));
-    // The latest session's progress is saved within saveIntervalMs.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The latest session's progress is saved by the save timer.
+    await second.timersRun();
     // Only the three latest sessions keep their progress.
     expect(second.kv.get('sessions')).toEqual([S4, S3, S2]);
     expect([...second.kv.keys()].sort()).toEqual(['progress:' + S2, 'progress:' + S3, 'progress:' + S4, 'sessions']);

@@ -1,8 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { EventUser, Json, UnifiedEvent } from '@ttlp/sdk';
-import { createTestHost, makeEvent, type TestHost } from '@ttlp/sdk/testing';
+import { createTestHost, makeEvent, ROOMY_CPU_LIMITS, type TestHost } from '@ttlp/sdk/testing';
 import { captureEvents } from '../../../host/test/support/captures.ts';
 
 const plugin = fileURLToPath(new URL('..', import.meta.url));
@@ -31,9 +30,11 @@ type Board = { gifters: Array<Record<string, Json>>; likers: Array<Record<string
 const FAST = { publishIntervalMs: 10 };
 /** The board once the plugin's publish timer has run. */
 const board = async (host: TestHost) => {
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await host.timersRun();
   return host.state('leaderboard') as Board;
 };
+/** `event` stamped `ms` after a fixed instant: gift streaks are timed by their events' own time, not a clock. */
+const at = <E extends UnifiedEvent>(ms: number, event: E): E => ({ ...event, timestamp: new Date(Date.UTC(2026, 0, 1) + ms).toISOString() });
 const coins = async (host: TestHost) => (await board(host)).gifters.map((gifter) => [gifter.userId, gifter.coins]);
 
 /**
@@ -87,7 +88,7 @@ describe('leaderboard over the real captures', () => {
 
   it.each(files)('%s: top gifters by coins with each streak once, top likers by likes', async (file) => {
     const events = captureEvents(file);
-    const host = await createTestHost({ plugin, config: { ...FAST, size: 5 } });
+    const host = await createTestHost({ plugin, config: { ...FAST, size: 5 }, limits: ROOMY_CPU_LIMITS });
     await host.send(...events);
     expect((await board(host))).toEqual(expectedBoard(events, 5));
     expect(host.faults).toEqual([]);
@@ -96,7 +97,7 @@ describe('leaderboard over the real captures', () => {
 
   it('ranks ab exactly: the viewer with the long out-of-order Rose streak first, with its final 23 coins', async () => {
     const events = captureEvents('ab.capture.ndjson');
-    const host = await createTestHost({ plugin, config: { ...FAST, size: 3 } });
+    const host = await createTestHost({ plugin, config: { ...FAST, size: 3 }, limits: ROOMY_CPU_LIMITS });
     await host.send(...events);
     // Pinned so that a change in the captures or the normalizer shows up here.
     expect((await board(host)).gifters.map((gifter) => [gifter.uniqueId, gifter.coins])).toEqual([
@@ -158,11 +159,10 @@ describe('leaderboard', () => {
 
   it('closes a streak whose end never comes after the timeout, and counts its late messages only beyond its coins', async () => {
     const host = await createTestHost({ plugin, config: { ...FAST, streakTimeoutMs: 30 } });
-    await host.send(rose(ALICE, '1700000000002', 3));
-    await sleep(120);
-    await host.send(rose(ALICE, '1700000000002', 2), rose(ALICE, '1700000000002', 3, true));
+    await host.send(at(0, rose(ALICE, '1700000000002', 3)));
+    await host.send(at(120, rose(ALICE, '1700000000002', 2)), at(120, rose(ALICE, '1700000000002', 3, true)));
     expect((await coins(host))).toEqual([[ALICE, 3]]);
-    await host.send(rose(ALICE, '1700000000002', 5));
+    await host.send(at(121, rose(ALICE, '1700000000002', 5)));
     expect((await coins(host))).toEqual([[ALICE, 5]]);
     expect(host.faults).toEqual([]);
     await host.close();
@@ -171,9 +171,8 @@ describe('leaderboard', () => {
   it('counts more streaks open at once than a plugin may hold timers (64), each once', async () => {
     const host = await createTestHost({ plugin, config: { ...FAST, size: 100, streakTimeoutMs: 50 } });
     const gifters = Array.from({ length: 80 }, (_, i) => String(6_900_000_000_000_000_000n + BigInt(i)));
-    await host.send(...gifters.map((userId) => rose(userId, '1700000000003', 2)));
-    await sleep(150);
-    await host.send(...gifters.map((userId) => rose(userId, '1700000000003', 2, true)));
+    await host.send(...gifters.map((userId) => at(0, rose(userId, '1700000000003', 2))));
+    await host.send(...gifters.map((userId) => at(150, rose(userId, '1700000000003', 2, true))));
     expect((await board(host)).gifters).toHaveLength(80);
     expect(new Set((await coins(host)).map(([, total]) => total))).toEqual(new Set([2]));
     expect(host.faults).toEqual([]);

@@ -2,14 +2,15 @@
  * Hostile plugins, each contained: it gets nothing of the host, its faults are recorded, and a
  * well-behaved plugin running beside it receives every event.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { UnifiedEvent } from '../contract/unified-event.ts';
-import { createTestHost, makeEvent, type TestHost } from '../testing/index.ts';
+import { createTestHost, makeEvent, ROOMY_CPU_LIMITS, type TestHost } from '../testing/index.ts';
 import { writePlugin } from '../../test/support/plugin-dir.ts';
 import { bundlePlugin } from './bundle.ts';
 import type { SandboxLimits } from './budgets.ts';
 
 const EVENTS = 12;
+
 /** The events of the last run of `besideAGoodPlugin`. */
 let sent: UnifiedEvent[] = [];
 const events = () => Array.from({ length: EVENTS }, (_, i) => makeEvent('CHAT', { message: `m${i}` }));
@@ -20,11 +21,12 @@ const wellBehaved = () =>
       import { definePlugin } from '@ttlp/sdk';
       export default definePlugin({ setup(ctx) { ctx.on('CHAT', (e) => ctx.overlay.send('main', e.payload.message)); } });
     `),
+    limits: ROOMY_CPU_LIMITS,
   });
 
 /** Runs `hostile` and a well-behaved plugin side by side over the same events, delivered as one batch. */
 async function besideAGoodPlugin(source: string, limits: Partial<SandboxLimits> = {}): Promise<TestHost> {
-  const hostile = await createTestHost({ plugin: writePlugin(source), limits });
+  const hostile = await createTestHost({ plugin: writePlugin(source), limits: { ...ROOMY_CPU_LIMITS, ...limits } });
   const good = await wellBehaved();
   sent = events();
   await Promise.all([hostile.send(...sent), good.send(...sent)]);
@@ -40,6 +42,10 @@ const plugin = (body: string) => `
 `;
 
 describe('hostile plugins', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('find no process, require, module loader or host globals, also through the Function constructor', async () => {
     const hostile = await besideAGoodPlugin(
       plugin(`
@@ -105,17 +111,18 @@ describe('hostile plugins', () => {
   });
 
   it('a timer chain that burns CPU is stopped by the CPU share and then disabled', async () => {
+    // A fixed amount of work per timer, not a time: the share it takes of a second is then all the CPU the machine gives it.
     const hostile = await createTestHost({
-      plugin: writePlugin(plugin(`const burn = () => { const end = Date.now() + 15; while (Date.now() < end) {} ctx.setTimeout(burn, 0); }; burn();`)),
-      limits: { cpuMsPerSecond: 100 },
+      plugin: writePlugin(plugin(`const burn = () => { let x = 0; for (let i = 0; i < 5e6; i++) x += i % 7; ctx.setTimeout(burn, 0); return x; }; burn();`)),
+      limits: { ...ROOMY_CPU_LIMITS, cpuMsPerSecond: 20 },
     });
     const good = await wellBehaved();
-    const deadline = Date.now() + 10_000;
-    while (!hostile.disabled && Date.now() < deadline) {
-      await good.send(makeEvent('CHAT', { message: 'tick' }));
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    expect(hostile.disabled).toMatch(/5 faults within 60 s/);
+    await expect
+      .poll(async () => {
+        await good.send(makeEvent('CHAT', { message: 'tick' }));
+        return hostile.disabled;
+      })
+      .toMatch(/5 faults within 60 s/);
     expect(hostile.faults.some((fault) => fault.kind === 'cpu')).toBe(true);
     expect(good.faults).toEqual([]);
     await hostile.close();
@@ -150,15 +157,18 @@ describe('hostile plugins', () => {
     await hostile.close();
   });
 
-  it('a log flood is capped', async () => {
-    const started = Date.now();
+  it('a log flood is capped at the burst, then at the rate', async () => {
+    // The host's clock stands still, so the bucket refills only when the test moves it.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const hostile = await besideAGoodPlugin(
       plugin(`ctx.on('CHAT', () => { for (let i = 0; i < 1000; i++) { try { ctx.log.info('spam ' + i); } catch {} } });`),
       { maxFaults: 100, logBurst: 10, logPerSecond: 5 },
     );
-    // The burst, then the refill rate over the test's duration.
-    expect(hostile.logs.length).toBeLessThanOrEqual(10 + Math.ceil(((Date.now() - started) / 1000) * 5));
-    expect(hostile.faults[0]).toMatchObject({ kind: 'limit' });
+    expect(hostile.logs).toHaveLength(10);
+    expect(hostile.faults.map((fault) => fault.kind)).toEqual(Array(EVENTS).fill('limit'));
+    vi.setSystemTime(Date.now() + 1000);
+    await hostile.send(makeEvent('CHAT', { message: 'a second later' }));
+    expect(hostile.logs).toHaveLength(15);
     await hostile.close();
   });
 

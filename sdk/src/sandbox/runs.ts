@@ -48,6 +48,11 @@ export class Runs {
     return this.open.has(run.id);
   }
 
+  /** How many runs have not ended yet. */
+  get size(): number {
+    return this.open.size;
+  }
+
   forget(run: Run): void {
     this.open.delete(run.id);
   }

@@ -26,7 +26,7 @@ describe('a plugin in its isolate', () => {
     `, { config: { type: 'object', properties: { prefix: { type: 'string', default: '> ' } } } });
     const host = await createTestHost({ plugin: dir });
     await host.send(chat('hi'), chat('there'), makeEvent('LIKE', { likeCount: 1, totalLikeCount: 1 }), gift(5));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await host.timersRun();
     expect(host.messages('main')).toEqual([
       { text: '> hi', seen: 1 },
       { text: '> there', seen: 2 },
@@ -139,16 +139,16 @@ describe('events delivered in batches', () => {
 
   it('pin a CPU overrun on the event that caused it, and handle the rest', async () => {
     const host = await createTestHost({ plugin: busyPlugin, limits: { cpuMsPerRun: 50 } });
-    const events = ['0', '0', '0', '150', '0', '0'].map((busy) => chat(busy));
+    const events = ['0', '0', '0', 'Infinity', '0', '0'].map((busy) => chat(busy));
     await host.send(...events);
     expect(host.faults.map((fault) => [fault.kind, fault.run.eventId])).toEqual([['timeout', events[3]!.eventId]]);
-    // It finished before the wall-clock timeout (four times the budget), so its message went out.
-    expect(host.messages('main')).toEqual([0, 0, 0, 150, 0, 0]);
+    expect(host.messages('main')).toEqual([0, 0, 0, 0, 0]);
     await host.close();
   });
 
   it('never add up the CPU of events that each stay within the budget', async () => {
-    const host = await createTestHost({ plugin: busyPlugin, limits: { cpuMsPerRun: 50 } });
+    // Ten times 20 ms is twice the budget; one event's 20 ms stays far below it, also on a loaded machine.
+    const host = await createTestHost({ plugin: busyPlugin, limits: { cpuMsPerRun: 100 } });
     await host.send(...Array.from({ length: 10 }, () => chat('20')));
     expect(host.faults).toEqual([]);
     expect(host.messages('main')).toHaveLength(10);

@@ -83,6 +83,11 @@ export class PluginSandbox {
     return this.disabledReason;
   }
 
+  /** True when no timer of the plugin is waiting to fire and none of its runs is still working. */
+  get idle(): boolean {
+    return !this.restarting && (this.generation?.timers.size ?? 0) === 0 && this.runs.size === 0;
+  }
+
   private get entryTimeoutMs(): number {
     return entryTimeoutMs(this.limits);
   }

@@ -15,10 +15,11 @@ import { normalize, computeEventId } from '../src/normalize/index.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import { insertEvents } from '../src/store/events.ts';
 import { countEvents } from '../src/store/sessions.ts';
-import { bundlePlugin, PluginSandbox } from '@ttlp/sdk/sandbox';
+import { bundlePlugin } from '@ttlp/sdk/sandbox';
 import { enablePlugin, grantPermissions } from '../src/plugin-runtime/admin.ts';
 import { discoverPlugins, FIRST_PARTY_PLUGINS_DIR } from '../src/plugin-runtime/discovery.ts';
-import { PluginHost, PLUGINS_GROUP } from '../src/plugin-runtime/plugin-host.ts';
+import { PluginHost } from '../src/plugin-runtime/plugin-host.ts';
+import { ThreadedSandbox } from '../src/plugin-runtime/sandbox-thread/threaded-sandbox.ts';
 import { writeDispatchProbe } from './dispatch-probe.ts';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -130,7 +131,7 @@ async function throughput(kind: BackendKind, withPlugins = false): Promise<numbe
     });
     if (plugins) {
       const eventsLastId = await pipeline.bus.lastId('events');
-      while (eventsLastId && !(await pipeline.bus.processed('events', PLUGINS_GROUP, eventsLastId))) await delay(100);
+      while (eventsLastId && !(await plugins.processed(eventsLastId))) await delay(100);
     }
     const seconds = (performance.now() - started) / 1000;
     await plugins?.close();
@@ -150,11 +151,12 @@ async function dispatchOverhead(events: number, batchSize: number): Promise<numb
   const code = await bundlePlugin(probe, 'index.ts').finally(() => rmSync(probe, { recursive: true, force: true }));
   const sandboxes = await Promise.all(
     Array.from({ length: 5 }, (_, i) =>
-      PluginSandbox.start({
+      ThreadedSandbox.start({
         pluginId: `probe-${i}`,
         code,
         config: {},
         grants: ['events:*'],
+        limits: undefined,
         services: {
           overlay: () => undefined,
           log: () => undefined,
@@ -297,7 +299,7 @@ async function overlayLatency(kind: BackendKind): Promise<{ p50: number; p99: nu
       }
       await pipeline.waitForStored(lastId);
       const eventsLastId = await pipeline.bus.lastId('events');
-      while (eventsLastId && !(await pipeline.bus.processed('events', PLUGINS_GROUP, eventsLastId))) await delay(50);
+      while (eventsLastId && !(await host.plugins.processed(eventsLastId))) await delay(50);
       // The plugins' last output is written within their flush delay; the hub relays it at once.
       await delay(500);
     } finally {

@@ -75,6 +75,10 @@ export class Host {
     return this.parts.pipeline;
   }
 
+  get plugins(): PluginHost {
+    return this.parts.plugins;
+  }
+
   /** `http://host:port` as reachable from this machine. */
   get url(): string {
     return this.parts.server.url;

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnifiedEvent } from '@ttlp/sdk';
 import { STORAGE_GROUP } from '../pipeline/stages.ts';
 import type { OverlayMessage } from '../bus/types.ts';
-import { PLUGINS_GROUP } from '../plugin-runtime/plugin-host.ts';
 import { fakeOverlaysDir, openTestApp, type TestApp } from '../../test/support/host-app.ts';
 import { LoginLimiter } from './auth.ts';
 
@@ -25,7 +24,7 @@ async function settled(): Promise<void> {
   const last = await host.pipeline.bus.lastId('events');
   if (!last) return;
   for (let i = 0; i < 200; i += 1) {
-    if ((await host.pipeline.bus.processed('events', STORAGE_GROUP, last)) && (await host.pipeline.bus.processed('events', PLUGINS_GROUP, last))) return;
+    if ((await host.pipeline.bus.processed('events', STORAGE_GROUP, last)) && (await host.plugins.processed(last))) return;
     await delay(25);
   }
   throw new Error('events were not processed');
@@ -158,7 +157,7 @@ describe('health, status and metrics', () => {
     const metrics = await host.app.inject({ method: 'GET', url: '/metrics', headers: host.admin });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.headers['content-type']).toContain('text/plain');
-    for (const name of ['ttlp_events_stored_total', 'ttlp_events_rejected_total', 'ttlp_bus_lag_seconds', 'ttlp_plugin_faults_total', 'ttlp_plugin_dispatch_seconds', 'ttlp_overlay_clients'])
+    for (const name of ['ttlp_events_stored_total', 'ttlp_events_rejected_total', 'ttlp_bus_lag_seconds', 'ttlp_plugin_faults_total', 'ttlp_plugin_dispatch_seconds', 'ttlp_plugin_lag_events', 'ttlp_overlay_clients'])
       expect(metrics.body).toContain(name);
   });
 });

@@ -394,6 +394,27 @@ describe.each([memoryHarness, redisHarness])('$kind bus', (harness) => {
     expect(started).toEqual(ids);
   });
 
+  it("counts a group's backlog: entries in hand and entries not yet read", async () => {
+    const bus = open();
+    const ids = (await bus.publishMany('events', numbered('events', 0, 4))) as [string, string, string, string];
+    expect(await bus.backlog('events', 'store')).toBe(0);
+    const second = gate();
+    bus.consume(
+      consumerOptions({
+        batchSize: 1,
+        handler: async ([entry]) => {
+          if (entry?.id === ids[1]) await second.opened;
+        },
+      }),
+    );
+    await waitFor(() => bus.processed('events', 'store', ids[0]), 'the first entry to be acked');
+    // The second is in hand, two more are waiting.
+    expect(await bus.backlog('events', 'store')).toBe(3);
+    second.open();
+    await waitFor(() => bus.processed('events', 'store', ids[3]), 'all four entries');
+    expect(await bus.backlog('events', 'store')).toBe(0);
+  });
+
   it('deletes a consumer group', async () => {
     const bus = open();
     const [id] = (await bus.publishMany('events', numbered('events', 0, 1))) as [string];

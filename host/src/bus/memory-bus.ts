@@ -243,6 +243,13 @@ export class MemoryBus implements EventBus {
     return oldestPending.done || comparePositions(oldestPending.value.position, target) > 0;
   }
 
+  async backlog(stream: StreamName, group: string): Promise<number> {
+    const state = this.streams.get(stream);
+    const groupState = state?.groups.get(group);
+    if (!state || !groupState) return 0;
+    return state.entries.length - state.indexOf(groupState.lastDelivered, false) + groupState.pending.size;
+  }
+
   async deleteGroup(stream: StreamName, group: string): Promise<void> {
     this.streams.get(stream)?.groups.delete(group);
   }

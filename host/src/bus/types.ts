@@ -79,6 +79,11 @@ export interface EventBus {
    * `group` and acknowledged (so its side effects are done).
    */
   processed(stream: StreamName, group: string, id: string): Promise<boolean>;
+  /**
+   * Entries of `stream` that `group` has yet to finish: delivered but not acknowledged, or not
+   * delivered yet (entries trimmed away uncounted). 0 for a group that does not exist.
+   */
+  backlog(stream: StreamName, group: string): Promise<number>;
   /** Id of the newest entry ever added to the stream, or undefined for an empty one. */
   lastId(stream: StreamName): Promise<string | undefined>;
   /** Removes a consumer group (one that was only this process's, when it stops); nothing when missing. */

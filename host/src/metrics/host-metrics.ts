@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics of one host (`GET /metrics`): events received, stored and rejected, bus
- * lag, plugin faults and dispatch time, overlay clients. Counters are fed by ingest, the pipeline
+ * lag, plugin faults, dispatch time and lag, overlay clients. Counters are fed by ingest, the pipeline
  * and the plugin host as things happen; gauges that need a look at the bus are read at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -11,7 +11,6 @@ import type { PluginObserver } from '../plugin-runtime/plugin-host.ts';
 const WATCHED_GROUPS: Array<{ stream: StreamName; group: string }> = [
   { stream: 'raw', group: 'normalizer' },
   { stream: 'events', group: 'storage' },
-  { stream: 'events', group: 'plugins' },
 ];
 
 export interface OverlayClientCounts {
@@ -28,6 +27,8 @@ export class HostMetrics {
   readonly ingestConnections: Counter<'provider' | 'user'>;
   readonly ingestRejected: Counter<'provider' | 'code'>;
   readonly pluginDispatch: Histogram<'plugin'>;
+  readonly pluginLag: Gauge<'plugin'>;
+  readonly pluginSkipped: Counter<'plugin'>;
   private overlay: OverlayClientCounts | undefined;
 
   constructor(bus: EventBus) {
@@ -58,6 +59,18 @@ export class HostMetrics {
       help: 'Time a plugin took per event (averaged over each batch)',
       labelNames: ['plugin'],
       buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1],
+      registers: [this.registry],
+    });
+    this.pluginLag = new Gauge({
+      name: 'ttlp_plugin_lag_events',
+      help: 'Events of the stream a plugin has yet to handle (each plugin reads at its own pace)',
+      labelNames: ['plugin'],
+      registers: [this.registry],
+    });
+    this.pluginSkipped = new Counter({
+      name: 'ttlp_plugin_skipped_events_total',
+      help: 'Events a plugin skipped because it was too far behind',
+      labelNames: ['plugin'],
       registers: [this.registry],
     });
     new Gauge({
@@ -101,6 +114,8 @@ export class HostMetrics {
         if (events > 0) this.pluginDispatch.observe({ plugin: pluginId }, seconds / events);
       },
       faulted: (pluginId, kind) => this.pluginFaults.inc({ plugin: pluginId, kind }),
+      lagged: (pluginId, events) => this.pluginLag.set({ plugin: pluginId }, events),
+      skipped: (pluginId, events) => this.pluginSkipped.inc({ plugin: pluginId }, events),
     };
   }
 

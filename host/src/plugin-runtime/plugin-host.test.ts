@@ -16,7 +16,7 @@ import { captureEvents } from '../../test/support/captures.ts';
 import { HANG_MS, waitFor } from '../../test/support/patience.ts';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from './admin.ts';
 import { discoverPlugins } from './discovery.ts';
-import { PluginHost, PLUGINS_GROUP } from './plugin-host.ts';
+import { PluginHost } from './plugin-host.ts';
 
 const log = createLogger({ level: 'silent', destination: process.stderr });
 
@@ -140,7 +140,7 @@ for (const kind of BACKEND_KINDS) {
       expect([...host.loaded.keys()].sort()).toEqual(['counter', 'looper', 'snoop']);
       await host.start('test-host', { blockMs: 50 });
       const ids = await pipeline.bus.publishMany('events', chats);
-      while (!(await pipeline.bus.processed('events', PLUGINS_GROUP, ids.at(-1)!))) await delay(50);
+      while (!(await host.processed(ids.at(-1)!))) await delay(50);
       await host.close();
 
       const messages = await overlayMessages(pipeline.bus);

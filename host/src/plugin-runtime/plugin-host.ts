@@ -1,35 +1,32 @@
 /**
- * Runs the enabled plugins: one sandbox each, fed by the `plugins` consumer group on the `events`
- * stream. Each plugin sees the events in stream order; plugins run side by side, and a batch is
- * acknowledged when every plugin is done with it (or faulted). What plugins do goes to the
- * services here: overlay messages to the `overlay` stream, kv to `plugin_kv`, http out through
- * the guarded fetcher — and every one of those side effects to `actions_log`. Overlay messages,
- * kv writes and action records are buffered and written together when a batch is done.
+ * Runs the enabled plugins: each in a worker thread of its own (sandbox-thread/), each reading the
+ * `events` stream at its own pace in a consumer group of its own (`plugin:<id>`), so a slow or
+ * stuck plugin falls behind alone. A plugin too far behind skips ahead to the newest events, and
+ * the gap counts as its fault. What plugins do goes to the services here: overlay messages to the
+ * `overlay` stream, kv to `plugin_kv`, http out through the guarded fetcher — and every one of
+ * those side effects to `actions_log` (plugin-output.ts), written before the plugin's batch is
+ * acknowledged.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Json } from '@ttlp/sdk';
 import type { UnifiedEvent } from '@ttlp/sdk/contract';
 import { missingPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
-import { bundlePlugin, messageOf, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits } from '@ttlp/sdk/sandbox';
-import type { Consumer, EventBus, OverlayMessage } from '../bus/types.ts';
+import { bundlePlugin, messageOf, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits, type SandboxServices } from '@ttlp/sdk/sandbox';
+import { compareStreamIds } from '../bus/streams.ts';
+import type { BusEntry, Consumer, EventBus } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/database.ts';
-import {
-  getPluginRow,
-  listPluginRows,
-  logActions,
-  recordPluginFault,
-  registerPlugins,
-  updatePlugin,
-  type ActionRecord,
-  type PluginRow,
-} from '../store/plugins.ts';
+import { getPluginRow, listPluginRows, recordPluginFault, registerPlugins, updatePlugin, type PluginRow } from '../store/plugins.ts';
 import { discoverPlugins, readPlugin, type DiscoveredPlugin, type DiscoveryProblem } from './discovery.ts';
 import { DEFAULT_HTTP_LIMITS, pluginFetch, type HttpLimits } from './http.ts';
-import { KvCache } from './kv-cache.ts';
+import { PluginOutput } from './plugin-output.ts';
+import { ThreadedSandbox } from './sandbox-thread/threaded-sandbox.ts';
 
-export const PLUGINS_GROUP = 'plugins';
+/** The consumer group in which `pluginId` reads the `events` stream. */
+export function pluginGroup(pluginId: string): string {
+  return `plugin:${pluginId}`;
+}
 
 export interface PluginHostOptions {
   store: Store;
@@ -41,41 +38,61 @@ export interface PluginHostOptions {
   httpLimits?: HttpLimits;
   /** How plugins reach the network; the guarded fetcher unless a test replaces it. */
   fetch?: (call: HttpCall, exactOrigins: Set<string>) => Promise<HttpAnswer>;
-  /** Hears how long each plugin took for each batch, and of every fault (for metrics). */
+  /** Hears how long each plugin took for each batch, how far behind it is, and of every fault (for metrics). */
   observer?: PluginObserver;
+  /** Events a plugin may have left to handle before it skips ahead to the newest. Default 5,000. */
+  maxLagEvents?: number;
+  /** How often each plugin's lag is measured. Default 1,000 ms. */
+  lagCheckMs?: number;
 }
 
 export interface PluginObserver {
   dispatched(pluginId: string, events: number, seconds: number): void;
   faulted(pluginId: string, kind: string): void;
+  /** How many events of the stream `pluginId` has yet to handle. */
+  lagged?(pluginId: string, events: number): void;
+  /** Events `pluginId` skipped because it was too far behind. */
+  skipped?(pluginId: string, events: number): void;
+}
+
+/** How the plugins read the `events` stream (see `ConsumerOptions`). */
+export interface FeedSettings {
+  batchSize?: number;
+  blockMs?: number;
+  maxDeliveries?: number;
+  claimIdleMs?: number;
 }
 
 export interface LoadedPlugin {
   dir: string;
   manifest: PluginManifest;
-  sandbox: PluginSandbox;
+  sandbox: ThreadedSandbox;
+  output: PluginOutput;
+  /** Its reader of the `events` stream, once the host reads it. */
+  feed?: Consumer;
+  /** Events it has yet to handle, as last measured. */
+  lag: number;
+  /** While it skips ahead: the newest event when it was found too far behind. */
+  skipTo?: string;
 }
 
-/** How soon output made outside a batch (timers, late async work) is written. */
-const FLUSH_DELAY_MS = 100;
 /** Changes to a plugin's files within this long count as one (editors write in several steps). */
 const RELOAD_DEBOUNCE_MS = 200;
+const DEFAULT_MAX_LAG_EVENTS = 5_000;
+const DEFAULT_LAG_CHECK_MS = 1_000;
 
 export class PluginHost {
   private readonly running = new Map<string, LoadedPlugin>();
-  private actions: ActionRecord[] = [];
-  private overlay: Array<{ message: OverlayMessage; run: RunInfo }> = [];
-  private readonly kv = new Map<string, KvCache>();
-  private flushTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
   /** Fault and state writes, in the order they happened (a later "disabled" must not be overtaken). */
   private stateWrites: Promise<unknown> = Promise.resolve();
-  private consumer: Consumer | undefined;
+  /** How the plugins read the stream, once `start` was called. */
+  private feedSettings: (FeedSettings & { consumer: string }) | undefined;
   private readonly watchers: FSWatcher[] = [];
   private readonly applying = new Map<string, Promise<PluginRow | undefined>>();
   /** What each plugin runs with (enabled, settings, grants), as last applied from its row. */
   private readonly applied = new Map<string, string>();
   private storeWatch: NodeJS.Timeout | undefined;
+  private lagWatch: NodeJS.Timeout | undefined;
   problems: DiscoveryProblem[] = [];
   available: DiscoveredPlugin[] = [];
 
@@ -91,11 +108,13 @@ export class PluginHost {
       options.log.warn({ dir: problem.dir, problems: problem.problems }, `plugin folder ${problem.dir} skipped: ${problem.problems.join('; ')}`);
     await registerPlugins(options.store, discovery.plugins.map((plugin) => plugin.manifest.id));
     const rows = new Map((await listPluginRows(options.store)).map((row) => [row.pluginId, row]));
-    for (const plugin of discovery.plugins) {
-      const row = rows.get(plugin.manifest.id);
-      if (row?.enabled) await host.startPlugin(plugin, row);
-      host.applied.set(plugin.manifest.id, appliedState(await getPluginRow(options.store, plugin.manifest.id)));
-    }
+    await Promise.all(
+      discovery.plugins.map(async (plugin) => {
+        const row = rows.get(plugin.manifest.id);
+        if (row?.enabled) await host.startPlugin(plugin, row);
+        host.applied.set(plugin.manifest.id, appliedState(await getPluginRow(options.store, plugin.manifest.id)));
+      }),
+    );
     return host;
   }
 
@@ -104,46 +123,114 @@ export class PluginHost {
     return this.running;
   }
 
-  /** Starts reading the `events` stream in the `plugins` group; resolves once the group exists. */
-  async start(consumer: string, settings: { batchSize?: number; blockMs?: number; maxDeliveries?: number; claimIdleMs?: number } = {}): Promise<Consumer> {
-    this.consumer = this.options.bus.consume({
+  /**
+   * Starts every running plugin (and each one started later) reading the `events` stream in its
+   * own group, as `consumer`; resolves once their groups exist. Also starts measuring their lag.
+   */
+  async start(consumer: string, settings: FeedSettings = {}): Promise<void> {
+    this.feedSettings = { ...settings, consumer };
+    await Promise.all([...this.running.values()].map((plugin) => this.startFeed(plugin)));
+    clearInterval(this.lagWatch);
+    let measuring = false;
+    this.lagWatch = setInterval(() => {
+      if (measuring) return;
+      measuring = true;
+      void this.measureLag().finally(() => (measuring = false));
+    }, this.options.lagCheckMs ?? DEFAULT_LAG_CHECK_MS);
+    this.lagWatch.unref();
+  }
+
+  /** True once every running plugin has handled (or skipped) the events up to and including `id`. */
+  async processed(id: string): Promise<boolean> {
+    for (const pluginId of this.running.keys()) if (!(await this.options.bus.processed('events', pluginGroup(pluginId), id))) return false;
+    return true;
+  }
+
+  /** Events `pluginId` has yet to handle, as last measured; undefined when it is not running. */
+  lagOf(pluginId: string): number | undefined {
+    return this.running.get(pluginId)?.lag;
+  }
+
+  /**
+   * Gives `events` to every running plugin, each in order, and writes what they did; resolves when
+   * all are done. `texts` are their JSON as read from the bus (admitted against the contract
+   * there), so they need not be serialized again. (The host itself feeds each plugin from its own
+   * group; this is for tools and tests that hand events over directly.)
+   */
+  async dispatch(events: UnifiedEvent[], texts?: string[]): Promise<void> {
+    if (events.length === 0) return;
+    const serialized = texts ?? events.map((event) => JSON.stringify(event));
+    await Promise.all([...this.running.values()].map((plugin) => this.handle(plugin, events, serialized)));
+  }
+
+  private async handle(plugin: LoadedPlugin, events: UnifiedEvent[], texts: string[]): Promise<void> {
+    const started = performance.now();
+    await plugin.sandbox.dispatchMany(events, texts);
+    this.options.observer?.dispatched(plugin.sandbox.pluginId, events.length, (performance.now() - started) / 1000);
+    // The batch is acknowledged after this: what its events caused is written first.
+    await plugin.output.flush();
+  }
+
+  private async startFeed(plugin: LoadedPlugin): Promise<void> {
+    const settings = this.feedSettings;
+    if (!settings || plugin.feed) return;
+    const pluginId = plugin.sandbox.pluginId;
+    plugin.feed = this.options.bus.consume({
       stream: 'events',
-      group: PLUGINS_GROUP,
-      consumer,
-      stage: 'plugins',
-      // Plugins react to what happens from now on: a first start must not replay the stream's history to them.
+      group: pluginGroup(pluginId),
+      consumer: settings.consumer,
+      stage: `plugin:${pluginId}`,
+      // A plugin reacts to what happens from when it is switched on: its first start must not replay the stream's history to it.
       startAt: 'end',
       batchSize: settings.batchSize ?? 200,
       blockMs: settings.blockMs,
       maxDeliveries: settings.maxDeliveries,
       claimIdleMs: settings.claimIdleMs,
-      handler: async (entries) =>
-        this.dispatch(
-          entries.map((entry) => entry.payload),
-          entries.map((entry) => entry.text),
-        ),
-      onError: (error) => this.options.log.error({ err: errorSummary(error) }, `events could not be dispatched to the plugins: ${errorSummary(error)}`),
+      handler: (entries) => this.feed(plugin, entries),
+      onError: (error) =>
+        this.options.log.error({ plugin: pluginId, err: errorSummary(error) }, `events could not be dispatched to plugin ${pluginId}: ${errorSummary(error)}`),
     });
-    await this.consumer.ready();
-    return this.consumer;
+    await plugin.feed.ready();
+  }
+
+  /** One batch read by the plugin's own consumer: handled, or acknowledged unseen while it skips ahead. */
+  private async feed(plugin: LoadedPlugin, entries: Array<BusEntry<UnifiedEvent>>): Promise<void> {
+    const skipTo = plugin.skipTo;
+    if (skipTo) {
+      const behind = entries.filter((entry) => compareStreamIds(entry.id, skipTo) <= 0).length;
+      if (behind < entries.length) plugin.skipTo = undefined;
+      entries = entries.slice(behind);
+    }
+    if (entries.length === 0) return;
+    await this.handle(
+      plugin,
+      entries.map((entry) => entry.payload),
+      entries.map((entry) => entry.text),
+    );
   }
 
   /**
-   * Gives `events` to every running plugin, each in order; resolves when all are done. `texts` are
-   * their JSON as read from the bus (admitted against the contract there), so they need not be serialized again.
+   * Measures how far behind each running plugin is. One too far behind skips ahead: the event in
+   * hand is the last it handles, it goes on from the newest event, and the gap is its fault.
    */
-  async dispatch(events: UnifiedEvent[], texts?: string[]): Promise<void> {
-    if (events.length === 0 || this.running.size === 0) return;
-    const serialized = texts ?? events.map((event) => JSON.stringify(event));
-    await Promise.all(
-      [...this.running.values()].map(async ({ sandbox }) => {
-        const started = performance.now();
-        await sandbox.dispatchMany(events, serialized);
-        this.options.observer?.dispatched(sandbox.pluginId, events.length, (performance.now() - started) / 1000);
-      }),
-    );
-    // The batch is acknowledged after this: what its events caused is written first.
-    await this.flush();
+  private async measureLag(): Promise<void> {
+    const maxLag = this.options.maxLagEvents ?? DEFAULT_MAX_LAG_EVENTS;
+    for (const plugin of this.running.values()) {
+      if (!plugin.feed || plugin.skipTo) continue;
+      const pluginId = plugin.sandbox.pluginId;
+      try {
+        plugin.lag = await this.options.bus.backlog('events', pluginGroup(pluginId));
+        this.options.observer?.lagged?.(pluginId, plugin.lag);
+        if (plugin.lag <= maxLag) continue;
+        plugin.skipTo = await this.options.bus.lastId('events');
+      } catch (error) {
+        this.options.log.warn({ plugin: pluginId, err: errorSummary(error) }, `the lag of plugin ${pluginId} could not be measured: ${errorSummary(error)}`);
+        continue;
+      }
+      plugin.sandbox.stopDispatch();
+      this.options.observer?.skipped?.(pluginId, plugin.lag);
+      void plugin.sandbox.noteFault({ kind: 'limit', message: `fell ${plugin.lag} events behind (at most ${maxLag}); skipped ahead to the newest` }, { kind: 'event' });
+    }
   }
 
   /**
@@ -184,18 +271,32 @@ export class PluginHost {
     const plugin = this.available.find((candidate) => candidate.manifest.id === pluginId);
     if (!plugin) return undefined;
     const running = this.running.get(pluginId);
-    if (running) {
-      this.running.delete(pluginId);
-      await running.sandbox.close();
-      await this.kv.get(pluginId)?.flush();
-    }
     const row = await getPluginRow(this.options.store, pluginId);
+    // Switched off, its place in the stream goes too: switched on again, it starts from then.
+    if (running) await this.stopPlugin(running, { forget: !row?.enabled });
     if (row?.enabled) await this.startPlugin(plugin, row);
     else if (running) this.options.log.child({ plugin: pluginId }).info(`plugin ${pluginId} stopped: it was disabled`);
     await this.stateWrites;
     const after = await getPluginRow(this.options.store, pluginId);
     this.applied.set(pluginId, appliedState(after));
     return after;
+  }
+
+  /**
+   * Stops a running plugin: its sandbox first (the event in hand ends), then its reader, then
+   * what it left is written. `forget` drops its consumer group as well.
+   */
+  private async stopPlugin(plugin: LoadedPlugin, { forget }: { forget: boolean }): Promise<void> {
+    const pluginId = plugin.sandbox.pluginId;
+    if (this.running.get(pluginId) === plugin) this.running.delete(pluginId);
+    await plugin.sandbox.close();
+    await plugin.feed?.stop();
+    await plugin.output.close();
+    if (forget && plugin.feed) {
+      await this.options.bus
+        .deleteGroup('events', pluginGroup(pluginId))
+        .catch((error: unknown) => this.options.log.warn({ plugin: pluginId, err: errorSummary(error) }, `the event reader of plugin ${pluginId} could not be removed: ${errorSummary(error)}`));
+    }
   }
 
   /**
@@ -246,59 +347,10 @@ export class PluginHost {
 
   async close(): Promise<void> {
     clearInterval(this.storeWatch);
+    clearInterval(this.lagWatch);
     for (const watcher of this.watchers.splice(0)) watcher.close();
-    await this.consumer?.stop();
-    for (const plugin of this.running.values()) await plugin.sandbox.close();
-    this.running.clear();
-    clearTimeout(this.flushTimer);
+    await Promise.all([...this.running.values()].map((plugin) => this.stopPlugin(plugin, { forget: false })));
     await this.stateWrites;
-    await this.flush().catch((error: unknown) => this.options.log.error({ err: errorSummary(error) }, `plugin output could not be written: ${errorSummary(error)}`));
-  }
-
-  /**
-   * Writes the plugins' buffered output: overlay messages to the bus (in order, one call), kv
-   * changes (two statements per plugin), and the actions log. One flush at a time.
-   */
-  private flush(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const next = this.flushing.catch(() => undefined).then(() => this.writeOutput());
-    this.flushing = next;
-    return next;
-  }
-
-  private async writeOutput(): Promise<void> {
-    const overlay = this.overlay;
-    this.overlay = [];
-    if (overlay.length > 0) {
-      try {
-        await this.options.bus.publishMany('overlay', overlay.map((entry) => entry.message));
-      } catch (error) {
-        this.overlay = [...overlay, ...this.overlay];
-        throw error;
-      }
-      for (const { message, run } of overlay) this.record(message.pluginId, run, `overlay:${message.channel}`, 'ok');
-    }
-    for (const cache of this.kv.values()) await cache.flush();
-    const records = this.actions;
-    this.actions = [];
-    try {
-      await logActions(this.options.store, records);
-    } catch (error) {
-      this.actions = [...records, ...this.actions];
-      throw error;
-    }
-  }
-
-  /** Output made outside a batch is written shortly after. */
-  private scheduleFlush(): void {
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = undefined;
-      this.flush().catch((error: unknown) => {
-        this.options.log.error({ err: errorSummary(error) }, `plugin output could not be written (${errorSummary(error)}); retrying`);
-        this.scheduleFlush();
-      });
-    }, FLUSH_DELAY_MS).unref();
   }
 
   private persist(log: Logger, what: string, work: () => Promise<unknown>): void {
@@ -331,67 +383,56 @@ export class PluginHost {
       log.warn({ reason: built.problem }, `plugin ${pluginId} disabled: ${built.problem}`);
       return;
     }
-    const sandbox = await PluginSandbox.start({
+    const output = new PluginOutput(pluginId, this.options.store, this.options.bus, log);
+    const loaded: LoadedPlugin = { dir: plugin.dir, manifest, output, lag: 0, sandbox: undefined as unknown as ThreadedSandbox };
+    loaded.sandbox = await ThreadedSandbox.start({
       pluginId,
       code: built.code,
       config: built.config,
       grants: row.grantedPermissions,
       limits: this.options.limits,
-      services: this.services(pluginId, log),
+      services: this.services(pluginId, output, log),
       onFault: (fault) => this.onFault(pluginId, fault, log),
-      onDisabled: (reason) => this.onDisabled(pluginId, reason, log),
+      onDisabled: (reason) => this.onDisabled(loaded, reason, log),
     });
-    if (sandbox.disabled) return;
-    this.running.set(pluginId, { dir: plugin.dir, manifest, sandbox });
+    if (loaded.sandbox.disabled) {
+      await loaded.sandbox.close();
+      return;
+    }
+    this.running.set(pluginId, loaded);
+    await this.startFeed(loaded);
     await updatePlugin(this.options.store, pluginId, { status: 'enabled' });
     log.info({ version: manifest.version }, `plugin ${pluginId} started (version ${manifest.version})`);
   }
 
-  private services(pluginId: string, log: Logger) {
+  private services(pluginId: string, output: PluginOutput, log: Logger): SandboxServices {
     const fetch = this.options.fetch ?? ((call: HttpCall, origins: Set<string>) => pluginFetch(call, origins, this.options.httpLimits ?? DEFAULT_HTTP_LIMITS));
-    const kv = new KvCache(this.options.store, pluginId, () => this.scheduleFlush());
     // A terminal line names the plugin whose words it shows (log.ts), so they cannot pass for the host's.
     const authored = log.child({ author: pluginId });
-    this.kv.set(pluginId, kv);
     return {
-      overlay: (channel: string, data: unknown, kind: 'message' | 'state', run: RunInfo) => {
-        const message: OverlayMessage = { pluginId, channel, kind, data, ...(run.eventId ? { eventId: run.eventId } : {}), at: new Date().toISOString() };
-        this.overlay.push({ message, run });
-        this.scheduleFlush();
-      },
-      log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> | undefined) =>
+      overlay: (channel, data, kind, run) => output.overlayMessage(channel, data, kind, run),
+      log: (level, message, fields) =>
         // Under a key of their own: a plugin's fields cannot pass for the host's (`plugin`, `level`, `msg`).
         authored[level](fields ? { fields } : {}, message),
-      kvGet: (key: string) => kv.get(key),
-      kvSet: async (key: string, value: Json, run: RunInfo) => {
-        kv.set(key, value);
-        this.record(pluginId, run, 'kv.set', 'ok');
-      },
-      kvDelete: async (key: string, run: RunInfo) => {
-        kv.set(key, undefined);
-        this.record(pluginId, run, 'kv.delete', 'ok');
-      },
-      fetch: async (call: HttpCall, grants: { exactOrigins(): Set<string> }, run: RunInfo) => {
+      kvGet: (key) => output.kv.get(key),
+      kvSet: async (key: string, value: Json, run: RunInfo) => output.kvSet(key, value, run),
+      kvDelete: async (key: string, run: RunInfo) => output.kvSet(key, undefined, run),
+      fetch: async (call, grants, run) => {
         const started = performance.now();
         const action = `http:${call.method} ${call.url}`;
         try {
           const answer = await fetch(call, grants.exactOrigins());
-          this.record(pluginId, run, action, answer.status < 400 ? 'ok' : 'error', {
+          output.record(run, action, answer.status < 400 ? 'ok' : 'error', {
             durationMs: Math.round(performance.now() - started),
             ...(answer.status < 400 ? {} : { error: `HTTP ${answer.status}` }),
           });
           return answer;
         } catch (error) {
-          this.record(pluginId, run, action, 'error', { durationMs: Math.round(performance.now() - started), error: messageOf(error) });
+          output.record(run, action, 'error', { durationMs: Math.round(performance.now() - started), error: messageOf(error) });
           throw error;
         }
       },
     };
-  }
-
-  private record(pluginId: string, run: RunInfo, action: string, status: 'ok' | 'error', extra: Partial<ActionRecord> = {}): void {
-    this.actions.push({ pluginId, action, status, ...(run.eventId ? { eventId: run.eventId } : {}), ...extra });
-    this.scheduleFlush();
   }
 
   private onFault(pluginId: string, fault: Fault, log: Logger): void {
@@ -402,10 +443,13 @@ export class PluginHost {
     this.persist(log, `the fault of plugin ${pluginId}`, () => recordPluginFault(this.options.store, pluginId, `${fault.kind}: ${fault.message}`));
   }
 
-  private onDisabled(pluginId: string, reason: string, log: Logger): void {
-    this.running.delete(pluginId);
+  /** The sandbox disabled the plugin (too many faults, a failed worker): it stops, and its row says why. */
+  private onDisabled(plugin: LoadedPlugin, reason: string, log: Logger): void {
+    const pluginId = plugin.sandbox.pluginId;
     log.error({ reason }, `plugin ${pluginId} disabled: ${errorSummary(reason)}`);
     this.persist(log, `disabling plugin ${pluginId}`, () => updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: reason }));
+    // Not awaited: this may be heard while its own reader is handling a batch, which stopping waits for.
+    if (this.running.get(pluginId) === plugin) void this.stopPlugin(plugin, { forget: true });
   }
 }
 

@@ -92,6 +92,11 @@ export class PluginSandbox {
     return entryTimeoutMs(this.limits);
   }
 
+  /** The event types the plugin registered handlers for (`*` for all), as far as it is granted them. */
+  get subscribed(): string[] {
+    return this.disabledReason ? [] : [...(this.generation?.subscribed ?? [])];
+  }
+
   /** True when the plugin is granted `eventType` and registered a handler that receives it. */
   wants(eventType: EventType | string): boolean {
     const subscribed = this.generation?.subscribed;
@@ -112,11 +117,12 @@ export class PluginSandbox {
    * the async work of the one before has finished. Several events share one entry into the isolate
    * while their handlers finish synchronously: the cost of entering is paid once per batch, and
    * each event keeps its own run, CPU budget and fault. Resolves with the faults; never rejects.
+   * `stop` is asked between entries: when it answers true, the events not yet handled are left.
    */
-  async dispatchMany(events: ReadonlyArray<{ eventId: string; eventType: string }>, jsons: readonly string[]): Promise<Fault[]> {
+  async dispatchMany(events: ReadonlyArray<{ eventId: string; eventType: string }>, jsons: readonly string[], stop?: () => boolean): Promise<Fault[]> {
     const faults: Fault[] = [];
     let next = 0;
-    while (next < events.length) {
+    while (next < events.length && !stop?.()) {
       if (this.restarting) await this.restarting;
       const generation = this.generation;
       if (!generation || this.disabledReason) break;
@@ -144,6 +150,14 @@ export class PluginSandbox {
 
   async close(): Promise<void> {
     this.teardown();
+  }
+
+  /**
+   * Counts a fault the host found outside the isolate (the plugin fell too far behind, its output
+   * could not be written) as the plugin's, towards disabling it like any other.
+   */
+  noteFault(report: FaultReport, run: RunInfo): Fault {
+    return this.fault(report, run);
   }
 
   // ---- the isolate --------------------------------------------------------------------------

@@ -1,0 +1,112 @@
+/**
+ * One plugin's output on its way out: overlay messages to the `overlay` stream, kv changes to
+ * `plugin_kv`, and a record of each in `actions_log`. Kept while the plugin handles a batch and
+ * written when it is done (before the batch is acknowledged), or shortly after for output made
+ * by timers. Each plugin writes its own: a write that fails holds up that plugin alone.
+ */
+import type { Json } from '@ttlp/sdk';
+import type { RunInfo } from '@ttlp/sdk/sandbox';
+import type { EventBus, OverlayMessage } from '../bus/types.ts';
+import { errorSummary } from '../error-summary.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/database.ts';
+import { logActions, type ActionRecord } from '../store/plugins.ts';
+import { KvCache } from './kv-cache.ts';
+
+/** How soon output made outside a batch (timers, late async work) is written. */
+const FLUSH_DELAY_MS = 100;
+/** Pause between attempts while the store or the bus cannot take the output. */
+const RETRY_DELAY_MS = 250;
+
+export class PluginOutput {
+  readonly kv: KvCache;
+  private overlay: Array<{ message: OverlayMessage; run: RunInfo }> = [];
+  private actions: ActionRecord[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly pluginId: string,
+    private readonly store: Store,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+  ) {
+    this.kv = new KvCache(store, pluginId, () => this.scheduleFlush());
+  }
+
+  overlayMessage(channel: string, data: Json, kind: 'message' | 'state', run: RunInfo): void {
+    const message: OverlayMessage = { pluginId: this.pluginId, channel, kind, data, ...(run.eventId ? { eventId: run.eventId } : {}), at: new Date().toISOString() };
+    this.overlay.push({ message, run });
+    this.scheduleFlush();
+  }
+
+  kvSet(key: string, value: Json | undefined, run: RunInfo): void {
+    this.kv.set(key, value);
+    this.record(run, value === undefined ? 'kv.delete' : 'kv.set', 'ok');
+  }
+
+  record(run: RunInfo, action: string, status: 'ok' | 'error', extra: Partial<ActionRecord> = {}): void {
+    this.actions.push({ pluginId: this.pluginId, action, status, ...(run.eventId ? { eventId: run.eventId } : {}), ...extra });
+    this.scheduleFlush();
+  }
+
+  /**
+   * Writes what is kept, one flush at a time; resolves once it is written. While the store or the
+   * bus cannot take it, tries again until it can or the plugin stops.
+   */
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const next = this.flushing.then(() => this.writeUntilDone());
+    this.flushing = next;
+    return next;
+  }
+
+  /** Writes what is left, once: what cannot be written now is given up, with the reason in the log. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private async writeUntilDone(): Promise<void> {
+    for (;;) {
+      try {
+        return await this.write();
+      } catch (error) {
+        if (this.closed) {
+          this.log.error({ err: errorSummary(error) }, `the output of plugin ${this.pluginId} could not be written and is given up: ${errorSummary(error)}`);
+          this.overlay = [];
+          this.actions = [];
+          return;
+        }
+        this.log.error({ err: errorSummary(error) }, `the output of plugin ${this.pluginId} could not be written (${errorSummary(error)}); retrying`);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      }
+    }
+  }
+
+  /** Overlay messages first (what the streamer sees), then kv, then the records of both. */
+  private async write(): Promise<void> {
+    if (this.overlay.length > 0) {
+      const overlay = this.overlay;
+      await this.bus.publishMany('overlay', overlay.map((entry) => entry.message));
+      this.overlay = this.overlay.slice(overlay.length);
+      for (const { message, run } of overlay) this.actions.push({ pluginId: this.pluginId, action: `overlay:${message.channel}`, status: 'ok', ...(run.eventId ? { eventId: run.eventId } : {}) });
+    }
+    await this.kv.flush();
+    if (this.actions.length > 0) {
+      const records = this.actions;
+      await logActions(this.store, records);
+      this.actions = this.actions.slice(records.length);
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.closed) return;
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, FLUSH_DELAY_MS).unref();
+  }
+}

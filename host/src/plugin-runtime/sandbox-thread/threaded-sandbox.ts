@@ -24,6 +24,9 @@ type Done = Extract<FromWorker, { type: 'done' }>;
  */
 const WORKER_HEAP_MB = 128;
 
+/** How long a closing plugin may take to end its runs before its worker is stopped. */
+const CLOSE_GRACE_MS = 2_000;
+
 /** The worker runs the TypeScript sources as the host does: through tsx's loader, registered in the worker. */
 const BOOT = (() => {
   const tsx = import.meta.resolve('tsx/esm/api');
@@ -112,10 +115,11 @@ export class ThreadedSandbox {
   async close(): Promise<void> {
     if (this.exited) return;
     this.closing = true;
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    await this.command({ type: 'close', id: ++this.nextCommand });
-    // The worker ends by itself once its port is closed; one stuck in the plugin's code is stopped.
-    await Promise.race([exited, this.worker.terminate().then(() => undefined)]);
+    // The plugin closes what it opened; a worker that does not answer in time is stopped all the same.
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([this.command({ type: 'close', id: ++this.nextCommand }), new Promise((resolve) => (grace = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+    clearTimeout(grace);
+    await this.worker.terminate();
   }
 
   // ---- the worker ---------------------------------------------------------------------------

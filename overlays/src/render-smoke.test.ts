@@ -68,9 +68,11 @@ describe('server rendering smoke test', () => {
         overlayChannels: [],
         faultCount: 2,
         lastError: 'boom',
+        lag: 1500,
       };
       const card = render(PluginCard, { props: { plugin, onupdate: () => {} } }).body;
       expect(card).toContain(`data-testid="plugin-toggle-${plugin.id}"`);
+      expect(card).toMatch(/1,500 events behind/);
       expect(card).toContain('receive GIFT events');
       expect(card).not.toContain(XSS);
       expect(render(ConfigForm, { props: { plugin, onsaved: () => {} } }).body).toContain(`config-save-${plugin.id}`);

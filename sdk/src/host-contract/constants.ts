@@ -22,6 +22,9 @@ export const WIDGET_CHANNELS = {
   counters: [COUNTERS_CHANNEL],
 } as const satisfies Readonly<Record<OverlayWidget, readonly string[]>>;
 
+/** A running plugin this many events behind the stream is shown as behind (it reads at its own pace). */
+export const PLUGIN_BEHIND_EVENTS = 100;
+
 export function isOverlayWidget(name: string): name is OverlayWidget {
   return (OVERLAY_WIDGETS as readonly string[]).includes(name);
 }

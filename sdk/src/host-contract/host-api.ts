@@ -75,7 +75,12 @@ export const HostStatusSchema = Type.Object({
   provider: Type.Array(IngestStatusSchema),
   bus: Type.Object({ kind: Type.String(), ok: Type.Boolean() }),
   storage: Type.Object({ driver: Type.String(), ok: Type.Boolean() }),
-  plugins: Type.Object({ running: Type.Array(Type.String()), faulted: Type.Array(Type.String()) }),
+  plugins: Type.Object({
+    running: Type.Array(Type.String()),
+    faulted: Type.Array(Type.String()),
+    /** Running plugins at least `PLUGIN_BEHIND_EVENTS` behind the stream, with how far. */
+    behind: Type.Array(Type.Object({ id: Type.String(), events: Type.Integer({ minimum: 0 }) })),
+  }),
 });
 export type HostStatus = Static<typeof HostStatusSchema>;
 
@@ -109,6 +114,8 @@ export const PluginViewSchema = Type.Object({
   overlayChannels: Type.Array(Type.String()),
   faultCount: Type.Integer({ minimum: 0 }),
   lastError: Nullable(Type.String()),
+  /** Events of the stream the running plugin has yet to handle (it reads at its own pace); null when it is not running. */
+  lag: Nullable(Type.Integer({ minimum: 0 })),
 });
 export type PluginView = Static<typeof PluginViewSchema>;
 

@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
-import { HealthSchema, HostStatusSchema, MetricsTextSchema, type HostStatus } from '@ttlp/sdk/host-contract';
+import { HealthSchema, HostStatusSchema, MetricsTextSchema, PLUGIN_BEHIND_EVENTS, type HostStatus } from '@ttlp/sdk/host-contract';
+import type { PluginHost } from '../../plugin-runtime/plugin-host.ts';
 import { listPluginRows } from '../../store/plugins.ts';
 import { ERROR_RESPONSES } from '../errors.ts';
 
@@ -62,7 +63,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       provider: ingest.list(),
       bus: { kind: bus.kind, ok: states.bus.status === 'ok' },
       storage: { driver: store.driver, ok: states.storage.status === 'ok' },
-      plugins: { running: [...(plugins?.loaded.keys() ?? [])], faulted: states.faulted },
+      plugins: { running: [...(plugins?.loaded.keys() ?? [])], faulted: states.faulted, behind: behindPlugins(plugins) },
     };
   });
 
@@ -70,4 +71,12 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     const registry = app.services.metrics.registry;
     return reply.type(registry.contentType).send(await registry.metrics());
   });
+}
+
+/** The running plugins far enough behind the stream to show, furthest first. */
+function behindPlugins(plugins: PluginHost | undefined): HostStatus['plugins']['behind'] {
+  return [...(plugins?.loaded.keys() ?? [])]
+    .map((id) => ({ id, events: plugins?.lagOf(id) ?? 0 }))
+    .filter((plugin) => plugin.events >= PLUGIN_BEHIND_EVENTS)
+    .sort((a, b) => b.events - a.events);
 }

@@ -67,6 +67,7 @@ export async function pluginRoutes(app: FastifyInstance): Promise<void> {
       overlayChannels: manifest.overlayChannels ?? [],
       faultCount: row?.faultCount ?? 0,
       lastError: row?.lastError ?? null,
+      lag: host?.lagOf(manifest.id) ?? null,
     };
   };
 

@@ -25,7 +25,11 @@ export default async function makePgliteTemplate(project: TestProject): Promise<
   return () => rm(dataDir, { recursive: true, force: true });
 }
 
-/** A copy of the run's migrated cluster where `openStore({ dataDir })` looks for it. */
+/**
+ * A copy of the run's migrated cluster where `openStore({ dataDir })` looks for it. Outside a test
+ * run (`npm run bench` uses the same back-ends) there is none: the store makes its own.
+ */
 export async function copyPgliteTemplate(dataDir: string): Promise<void> {
+  if (!process.env.VITEST) return;
   await cp(inject('pgliteTemplate'), path.join(dataDir, 'pglite'), { recursive: true });
 }

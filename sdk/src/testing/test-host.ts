@@ -9,7 +9,7 @@ import type { UnifiedEvent } from '../contract/unified-event.ts';
 import { validateUnifiedEvent } from '../contract/validate.ts';
 import { requestedPermissions, validateManifest, validatePluginConfig, type PluginManifest } from '../manifest.ts';
 import type { Json } from '../plugin.ts';
-import { bundlePlugin, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type LogLevel, type SandboxLimits } from '../sandbox/index.ts';
+import { bundlePlugin, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type LogLevel, type SandboxLimits, type SandboxOptions } from '../sandbox/index.ts';
 
 /**
  * CPU budgets for tests of what a plugin does rather than what it costs: whole captures sent as fast
@@ -55,6 +55,19 @@ export interface TestHostOptions {
   /** Initial kv contents. */
   kv?: Record<string, Json>;
   limits?: Partial<SandboxLimits>;
+  /**
+   * Starts the sandbox the plugin runs in: `PluginSandbox` in this thread unless given (the host
+   * passes one that runs it in a worker thread, so no plugin code runs on its own thread).
+   */
+  startSandbox?: (options: SandboxOptions) => Promise<TestSandbox>;
+}
+
+/** What the test host needs of a sandbox; `idle` only where `timersRun` is used. */
+export interface TestSandbox {
+  readonly disabled: string | undefined;
+  readonly idle?: boolean;
+  dispatchMany(events: ReadonlyArray<{ eventId: string; eventType: string }>, jsons: readonly string[]): Promise<Fault[]>;
+  close(): Promise<void>;
 }
 
 export interface TestHost {
@@ -98,7 +111,8 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   const faults: Fault[] = [];
   const fixtures = options.http ?? {};
 
-  const sandbox = await PluginSandbox.start({
+  const startSandbox = options.startSandbox ?? ((sandboxOptions: SandboxOptions) => PluginSandbox.start(sandboxOptions));
+  const sandbox = await startSandbox({
     pluginId: manifest.id,
     code,
     config: config.config,
@@ -147,6 +161,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       await sandbox.dispatchMany(events, events.map((event) => JSON.stringify(event)));
     },
     async timersRun() {
+      if (sandbox.idle === undefined) throw new Error("timersRun needs a sandbox that says when it is idle (the default one does)");
       while (!sandbox.idle) await new Promise((resolve) => setTimeout(resolve, TIMERS_POLL_MS));
     },
     messages: (channel) => overlay.filter((entry) => entry.channel === channel && entry.kind === 'message').map((entry) => entry.data),

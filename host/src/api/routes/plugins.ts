@@ -12,6 +12,7 @@ import { DryRunSchema, PluginListSchema, PluginViewSchema, type DryRun, type Plu
 import { createTestHost } from '@ttlp/sdk/testing';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../../plugin-runtime/admin.ts';
 import type { DiscoveredPlugin } from '../../plugin-runtime/discovery.ts';
+import { ThreadedSandbox } from '../../plugin-runtime/sandbox-thread/threaded-sandbox.ts';
 import { getPluginRow, listPluginRows, type PluginRow } from '../../store/plugins.ts';
 import { buildTestEvent } from '../synthetic-events.ts';
 import { ERROR_RESPONSES, InvalidRequest, PluginConfigInvalid, PluginNotFound, PluginPermissionsMissing, PluginPermissionUnknown, withDetails } from '../errors.ts';
@@ -139,8 +140,8 @@ export async function pluginRoutes(app: FastifyInstance): Promise<void> {
       if (properties?.dryRun?.type === 'boolean') config.dryRun = true;
       const checked = validatePluginConfig(plugin.manifest, config);
       if (!checked.ok) throw withDetails(new PluginConfigInvalid(`invalid settings for ${plugin.manifest.id}`), { problems: checked.problems });
-      // A throwaway isolate with every requested permission; http is answered 404 and never sent.
-      const harness = await createTestHost({ plugin: plugin.dir, config: checked.config });
+      // A throwaway isolate, in a worker thread as every plugin runs, with every requested permission; http is answered 404 and never sent.
+      const harness = await createTestHost({ plugin: plugin.dir, config: checked.config, startSandbox: (options) => ThreadedSandbox.start(options) });
       try {
         await harness.send(event);
         return {

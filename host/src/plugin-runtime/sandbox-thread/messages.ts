@@ -12,7 +12,7 @@ export interface WorkerStart {
   code: string;
   config: Record<string, unknown>;
   grants: readonly string[];
-  limits: Partial<SandboxLimits> | undefined;
+  limits?: Partial<SandboxLimits>;
 }
 
 /** The host's side of the plugin's calls that wait for an answer. */

@@ -85,6 +85,8 @@ const SETTINGS = {
   /** Time a plugin's async work for one event may take, ms. */
   pluginWallMs: { env: 'PLUGIN_WALL_MS', flag: undefined, schema: PositiveInt(600_000), default: 10_000 },
   pluginOverlayMaxBytes: { env: 'PLUGIN_OVERLAY_MAX_BYTES', flag: undefined, schema: PositiveInt(16 * 1024 * 1024), default: 64 * 1024 },
+  /** Events a plugin may fall behind the stream before it skips ahead to the newest (the gap is its fault). */
+  pluginMaxLagEvents: { env: 'PLUGIN_MAX_LAG_EVENTS', flag: undefined, schema: PositiveInt(10_000_000), default: 5_000 },
   /** Log lines per second a plugin may write on average (bursts of 5× that). */
   pluginLogPerSecond: { env: 'PLUGIN_LOG_PER_SECOND', flag: undefined, schema: PositiveInt(100_000), default: 20 },
 } as const satisfies Record<string, { env: string; flag: string | undefined; schema: TSchema; default: unknown }>;
@@ -131,6 +133,7 @@ export const HostConfigSchema = Type.Object(
     pluginWallMs: SETTINGS.pluginWallMs.schema,
     pluginOverlayMaxBytes: SETTINGS.pluginOverlayMaxBytes.schema,
     pluginLogPerSecond: SETTINGS.pluginLogPerSecond.schema,
+    pluginMaxLagEvents: SETTINGS.pluginMaxLagEvents.schema,
   },
   { additionalProperties: false },
 );

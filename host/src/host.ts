@@ -139,6 +139,7 @@ export async function createHost(config: HostConfig, options: HostOptions): Prom
       log,
       roots: pluginRoots(config),
       limits: pluginLimits(config),
+      maxLagEvents: config.pluginMaxLagEvents,
       observer: metrics.pluginObserver(),
     });
     parts.plugins = plugins;

@@ -133,12 +133,13 @@ export async function createHost(config: HostConfig, options: HostOptions): Prom
         for (const letter of rejected) metrics.rejected.inc({ code: letter.reason });
       },
     });
+    const limits = pluginLimits(config);
     const plugins = await PluginHost.open({
       store: pipeline.store,
       bus: pipeline.bus,
       log,
       roots: pluginRoots(config),
-      limits: pluginLimits(config),
+      limits,
       maxLagEvents: config.pluginMaxLagEvents,
       observer: metrics.pluginObserver(),
     });
@@ -177,6 +178,7 @@ export async function createHost(config: HostConfig, options: HostOptions): Prom
         metrics,
         ingest: board,
         plugins,
+        pluginLimits: limits,
         overlaysDir: options.overlaysDir ?? OVERLAYS_DIST_DIR,
         pseudonymizationSecret: secret,
         sockets: { hub, feed },

@@ -10,12 +10,25 @@ import type { OverlayConnection } from './overlay/overlay-connection.svelte.ts';
 import GoalsWidget from './overlay/widgets/GoalsWidget.svelte';
 import LeaderboardWidget from './overlay/widgets/LeaderboardWidget.svelte';
 import CountersWidget from './overlay/widgets/CountersWidget.svelte';
+import PermissionDialog from './settings/components/PermissionDialog.svelte';
 import PluginCard from './settings/components/PluginCard.svelte';
 import ConfigForm from './settings/components/ConfigForm.svelte';
 import SchemaField from './settings/components/SchemaField.svelte';
 import { prepareDraft, type JsonSchema } from './lib/json-schema.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';
+const QUOTAS = {
+  memoryMb: 64,
+  cpuMsPerSecond: 500,
+  overlayPerRun: 50,
+  overlayPerSecond: 50,
+  kvKeys: 5000,
+  kvBytes: 8 * 1024 * 1024,
+  logLinesPerSecond: 20,
+  logBytesPerSecond: 32 * 1024,
+  httpPerMinute: 1200,
+  timers: 64,
+};
 const connectionWith = (state: unknown) =>
   ({ stateOf: () => state, status: 'open', hasToken: true, widget: 'w', listen: () => () => {}, open() {} }) as unknown as OverlayConnection;
 
@@ -69,6 +82,7 @@ describe('server rendering smoke test', () => {
         faultCount: 2,
         lastError: 'boom',
         lag: 1500,
+        quotas: QUOTAS,
       };
       const card = render(PluginCard, { props: { plugin, onupdate: () => {} } }).body;
       expect(card).toContain(`data-testid="plugin-toggle-${plugin.id}"`);
@@ -89,5 +103,14 @@ describe('server rendering smoke test', () => {
         expect(field).not.toContain(XSS);
       }
     }
+  });
+
+  it('lists the limits a plugin runs within under the permissions it asks for', () => {
+    const dialog = render(PermissionDialog, {
+      props: { pluginName: 'Alerts', permissions: ['kv'], granted: [], quotas: QUOTAS, busy: false, onconfirm: () => {}, oncancel: () => {} },
+    }).body;
+    expect(dialog.indexOf('store its own data')).toBeLessThan(dialog.indexOf('data-testid="quota-list"'));
+    for (const line of ['Up to 64 MB of memory', '50 overlay messages per event, 50 per second', '5,000 stored keys, 8 MB in all', '20 log lines (32 KB) per second', '1,200 web requests per minute', '64 timers at once'])
+      expect(dialog).toContain(`>${line}</li>`);
   });
 });

@@ -184,6 +184,16 @@ describe('the settings page and overlays in a browser', () => {
     await settings.getByTestId('plugin-toggle-alerts').click();
     const dialog = settings.getByTestId('permission-dialog');
     await expect.poll(() => dialog.textContent()).toContain('GIFT');
+    // Under the permissions, the limits it runs within (the host's defaults here).
+    expect(await settings.getByTestId('quota-list').locator('li').allTextContents()).toEqual([
+      'Up to 64 MB of memory',
+      '500 ms of CPU time per second',
+      '50 overlay messages per event, 50 per second',
+      '5,000 stored keys, 8 MB in all',
+      '20 log lines (32 KB) per second',
+      '1,200 web requests per minute',
+      '64 timers at once',
+    ]);
     const enabling = settings.waitForRequest((request) => request.url().endsWith('/api/plugins/alerts/enable'));
     await settings.getByTestId('grant-enable').click();
     // The dialog's own grants: the host keeps a grant once given, so the plugin's list could hold another test's.

@@ -2,6 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnifiedEvent } from '@ttlp/sdk';
+import { DEFAULT_LIMITS, pluginQuotas } from '@ttlp/sdk/sandbox';
 import { STORAGE_GROUP } from '../pipeline/stages.ts';
 import type { OverlayMessage } from '../bus/types.ts';
 import { fakeOverlaysDir, openTestApp, type TestApp } from '../../test/support/host-app.ts';
@@ -12,7 +13,7 @@ let overlaysDir: string;
 
 beforeAll(async () => {
   overlaysDir = fakeOverlaysDir();
-  host = await openTestApp('embedded', { overlaysDir, loginLimiter: new LoginLimiter(3, 60_000) });
+  host = await openTestApp('embedded', { overlaysDir, loginLimiter: new LoginLimiter(3, 60_000), env: { PLUGIN_HEAP_MB: '96' } });
 });
 
 afterAll(async () => {
@@ -175,6 +176,8 @@ describe('plugins', () => {
       overlayChannels: ['alerts'],
     });
     expect(plugins[0].configSchema.type).toBe('object');
+    // The limits the host runs each plugin within: its configured heap, the rest by default.
+    for (const plugin of plugins) expect(plugin.quotas).toEqual({ ...pluginQuotas(DEFAULT_LIMITS), memoryMb: 96 });
   });
 
   it('enables a plugin only with its permissions granted, and runs it at once', async () => {

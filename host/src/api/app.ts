@@ -6,6 +6,7 @@
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { SandboxLimits } from '@ttlp/sdk/sandbox';
 import type { EventBus } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { IngestBoard } from '../ingest/status.ts';
@@ -35,6 +36,8 @@ export interface ApiServices {
   ingest: IngestBoard;
   /** The running plugin host; absent on a host that runs none. */
   plugins?: PluginHost;
+  /** The sandbox limits the plugin host runs plugins with (the defaults where absent), shown as each plugin's quotas. */
+  pluginLimits?: Partial<SandboxLimits>;
   /** Built overlays and settings page (`overlays/dist`); absent = not served. */
   overlaysDir?: string;
   /** The overlay hub and live feed whose WebSocket routes the app serves; absent = no sockets. */

@@ -279,7 +279,7 @@ function addPluginCommands(program: Command, run: (code: number) => void): void 
   const withPluginOptions = (command: Command) =>
     withBackendOptions(command).option('--plugins-dir <dir>', 'folder of installed plugins (env PLUGINS_DIR, default ./data/plugins)');
 
-  withPluginOptions(plugin.command('list').description('the plugins found, their state and permissions'))
+  withPluginOptions(plugin.command('list').description('the plugins found, their state and permissions, and the limits they run within'))
     .option('--json', 'print the list as JSON')
     .action(async (options) => {
       loadDotEnv();

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS, pluginQuotas } from '@ttlp/sdk/sandbox';
 import { repoRoot } from '../../test/support/captures.ts';
 import { endWithTest } from '../../test/support/ttlp-process.ts';
 import type { PluginListEntry } from './plugin-command.ts';
@@ -65,8 +66,15 @@ describe('ttlp plugin', () => {
       granted: [],
     });
 
+    expect(entries.find((entry) => entry.id === 'greeter')!.quotas).toEqual(pluginQuotas(DEFAULT_LIMITS));
+
     const table = await ttlp(['plugin', 'list']);
     expect(table.stdout).toContain('greeter  Greeter 0.1.0  disabled (never enabled)\n  permissions: events:FOLLOW, overlay:main, kv  — not granted: events:FOLLOW, overlay:main, kv');
+    // Once, after the list: the limits every plugin runs within.
+    expect(table.stdout.trimEnd().split('\n').slice(-2)).toEqual([
+      'limits per plugin: memory 64 MB, CPU 500 ms/s, overlay 50/event 50/s,',
+      '  kv 5000 keys 8 MB, log 20 lines/s 32 KB/s, http 1200/min, timers 64',
+    ]);
 
     const refused = await ttlp(['plugin', 'enable', 'greeter']);
     expect(refused.code).toBe(2);

@@ -3,8 +3,10 @@
  * Running hosts on the same database apply changes within seconds (PluginHost.followStore).
  */
 import { readFileSync } from 'node:fs';
+import type { PluginQuotas } from '@ttlp/sdk/host-contract';
 import { requestedPermissions } from '@ttlp/sdk/manifest';
-import type { ConfigFlags } from '../config.ts';
+import { DEFAULT_LIMITS, pluginQuotas } from '@ttlp/sdk/sandbox';
+import { pluginLimits, type ConfigFlags, type HostConfig } from '../config.ts';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../plugin-runtime/admin.ts';
 import { discoverPlugins, pluginRoots, type DiscoveredPlugin } from '../plugin-runtime/discovery.ts';
 import type { Store } from '../store/database.ts';
@@ -23,15 +25,21 @@ export interface PluginListEntry {
   granted: string[];
   faults: number;
   lastError: string | null;
+  /** The limits the host runs the plugin within (the configured sandbox limits). */
+  quotas: PluginQuotas;
 }
 
-async function withStore<T>(flags: ConfigFlags, env: NodeJS.ProcessEnv, work: (store: Store, plugins: DiscoveredPlugin[]) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  flags: ConfigFlags,
+  env: NodeJS.ProcessEnv,
+  work: (store: Store, plugins: DiscoveredPlugin[], config: HostConfig) => Promise<T>,
+): Promise<T> {
   const config = configFrom(env, flags);
   const { plugins, problems } = discoverPlugins(pluginRoots(config));
   for (const problem of problems) process.stderr.write(`skipped ${problem.dir}:\n  - ${problem.problems.join('\n  - ')}\n`);
   const store = await openCommandStore(config);
   try {
-    return await work(store, plugins);
+    return await work(store, plugins, config);
   } catch (error) {
     if (error instanceof PluginAdminError) throw new CommandError(error.message, EXIT_USAGE);
     throw error;
@@ -47,8 +55,9 @@ function find(plugins: DiscoveredPlugin[], id: string): DiscoveredPlugin {
 }
 
 export async function runPluginList(flags: ConfigFlags, env: NodeJS.ProcessEnv): Promise<PluginListEntry[]> {
-  return withStore(flags, env, async (store, plugins) => {
+  return withStore(flags, env, async (store, plugins, config) => {
     const rows = new Map((await listPluginRows(store)).map((row): [string, PluginRow] => [row.pluginId, row]));
+    const quotas = pluginQuotas({ ...DEFAULT_LIMITS, ...pluginLimits(config) });
     return plugins.map(({ dir, manifest }) => {
       const row = rows.get(manifest.id);
       return {
@@ -62,6 +71,7 @@ export async function runPluginList(flags: ConfigFlags, env: NodeJS.ProcessEnv):
         granted: row?.grantedPermissions ?? [],
         faults: row?.faultCount ?? 0,
         lastError: row?.lastError ?? null,
+        quotas,
       };
     });
   });
@@ -74,9 +84,24 @@ function stateOf(entry: PluginListEntry): string {
   return entry.status === 'installed' ? 'disabled (never enabled)' : `${state} (${entry.status})`;
 }
 
+/** Whole MB or KB where they are whole, else bytes. */
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KB`;
+  return `${bytes} bytes`;
+}
+
+/** The limits in two lines (every plugin runs within the same ones). */
+function formatQuotas(quotas: PluginQuotas): string {
+  return [
+    `limits per plugin: memory ${quotas.memoryMb} MB, CPU ${quotas.cpuMsPerSecond} ms/s, overlay ${quotas.overlayPerRun}/event ${quotas.overlayPerSecond}/s,`,
+    `  kv ${quotas.kvKeys} keys ${formatBytes(quotas.kvBytes)}, log ${quotas.logLinesPerSecond} lines/s ${formatBytes(quotas.logBytesPerSecond)}/s, http ${quotas.httpPerMinute}/min, timers ${quotas.timers}`,
+  ].join('\n');
+}
+
 export function formatPluginList(entries: PluginListEntry[]): string {
   if (entries.length === 0) return 'no plugins found';
-  return entries
+  const list = entries
     .map((entry) => {
       const missing = entry.requested.filter((permission) => !entry.granted.includes(permission));
       const lines = [
@@ -87,6 +112,7 @@ export function formatPluginList(entries: PluginListEntry[]): string {
       return lines.join('\n');
     })
     .join('\n');
+  return `${list}\n${formatQuotas(entries[0]!.quotas)}`;
 }
 
 export async function runPluginGrant(id: string, permissions: string[], options: { all?: boolean } & ConfigFlags, env: NodeJS.ProcessEnv): Promise<string[]> {

@@ -11,7 +11,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { Json } from '@ttlp/sdk';
 import type { UnifiedEvent } from '@ttlp/sdk/contract';
 import { missingPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
-import { bundlePlugin, messageOf, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits, type SandboxServices } from '@ttlp/sdk/sandbox';
+import { bundlePlugin, DEFAULT_LIMITS, messageOf, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits, type SandboxServices } from '@ttlp/sdk/sandbox';
 import { compareStreamIds } from '../bus/streams.ts';
 import type { BusEntry, Consumer, EventBus } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
@@ -383,7 +383,7 @@ export class PluginHost {
       log.warn({ reason: built.problem }, `plugin ${pluginId} disabled: ${built.problem}`);
       return;
     }
-    const output = new PluginOutput(pluginId, this.options.store, this.options.bus, log);
+    const output = new PluginOutput(pluginId, this.options.store, this.options.bus, log, { ...DEFAULT_LIMITS, ...this.options.limits });
     const loaded: LoadedPlugin = { dir: plugin.dir, manifest, output, lag: 0, sandbox: undefined as unknown as ThreadedSandbox };
     loaded.sandbox = await ThreadedSandbox.start({
       pluginId,

@@ -5,7 +5,7 @@
  * by timers. Each plugin writes its own: a write that fails holds up that plugin alone.
  */
 import type { Json } from '@ttlp/sdk';
-import type { RunInfo } from '@ttlp/sdk/sandbox';
+import { DEFAULT_LIMITS, messageOf, type RunInfo, type SandboxLimits } from '@ttlp/sdk/sandbox';
 import type { EventBus, OverlayMessage } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
@@ -31,8 +31,9 @@ export class PluginOutput {
     private readonly store: Store,
     private readonly bus: EventBus,
     private readonly log: Logger,
+    limits: Pick<SandboxLimits, 'kvKeys' | 'kvBytes'> = DEFAULT_LIMITS,
   ) {
-    this.kv = new KvCache(store, pluginId, () => this.scheduleFlush());
+    this.kv = new KvCache(store, pluginId, () => this.scheduleFlush(), limits);
   }
 
   overlayMessage(channel: string, data: Json, kind: 'message' | 'state', run: RunInfo): void {
@@ -41,9 +42,16 @@ export class PluginOutput {
     this.scheduleFlush();
   }
 
-  kvSet(key: string, value: Json | undefined, run: RunInfo): void {
-    this.kv.set(key, value);
-    this.record(run, value === undefined ? 'kv.delete' : 'kv.set', 'ok');
+  /** Sets (or, `undefined`, deletes) a key; a write refused by the kv quota is recorded as an error and rejects. */
+  async kvSet(key: string, value: Json | undefined, run: RunInfo): Promise<void> {
+    const action = value === undefined ? 'kv.delete' : 'kv.set';
+    try {
+      await this.kv.set(key, value);
+    } catch (error) {
+      this.record(run, action, 'error', { error: messageOf(error) });
+      throw error;
+    }
+    this.record(run, action, 'ok');
   }
 
   record(run: RunInfo, action: string, status: 'ok' | 'error', extra: Partial<ActionRecord> = {}): void {

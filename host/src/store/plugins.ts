@@ -54,6 +54,18 @@ export async function kvGet(store: Store, pluginId: string, key: string): Promis
   return row ? (row.value as Json) : undefined;
 }
 
+/**
+ * The size of each of a plugin's values, by key: the octet length of its JSON text as PostgreSQL
+ * writes it (what its kv quota counts, see `storedJsonBytes`).
+ */
+export async function kvSizes(store: Store, pluginId: string): Promise<Map<string, number>> {
+  const rows = await store.db
+    .select({ key: pluginKv.key, bytes: sql<number>`octet_length(${pluginKv.value}::text)`.mapWith(Number) })
+    .from(pluginKv)
+    .where(eq(pluginKv.pluginId, pluginId));
+  return new Map(rows.map((row) => [row.key, row.bytes]));
+}
+
 /** Writes a plugin's changed keys in two statements: the upserts and the deletes (`undefined` values). */
 export async function kvWriteMany(store: Store, pluginId: string, changes: Map<string, Json | undefined>): Promise<void> {
   const sets = [...changes].filter((change): change is [string, Json] => change[1] !== undefined);

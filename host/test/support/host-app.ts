@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
 import { AccessTokens, LoginLimiter } from '../../src/api/auth.ts';
 import { HostMetrics } from '../../src/metrics/host-metrics.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, pluginLimits } from '../../src/config.ts';
 import { IngestBoard } from '../../src/ingest/status.ts';
 import { createLogger } from '../../src/log.ts';
 import { Pipeline } from '../../src/pipeline/pipeline.ts';
@@ -45,14 +45,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function openTestApp(kind: BackendKind, options: { overlaysDir?: string; loginLimiter?: LoginLimiter } = {}): Promise<TestApp> {
-  const backend = await createTestBackend(kind);
+/** `env`: settings of the host's own (`PLUGIN_HEAP_MB`, say) over the back-end's. */
+export async function openTestApp(kind: BackendKind, options: { overlaysDir?: string; loginLimiter?: LoginLimiter; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
+  const backend = await createTestBackend(kind, options.env);
   const config = loadConfig(backend.env);
+  // As the host runs them: one set of limits for the plugin host and for the API that shows them.
+  const limits = pluginLimits(config);
   const log = createLogger({ level: 'silent', destination: process.stderr });
   const pipeline = await Pipeline.open(config, log);
   pipeline.startStages();
   const metrics = new HostMetrics(pipeline.bus);
-  const plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [FIRST_PARTY_PLUGINS_DIR], observer: metrics.pluginObserver() });
+  const plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [FIRST_PARTY_PLUGINS_DIR], limits, observer: metrics.pluginObserver() });
   await plugins.start(pipeline.consumer, { blockMs: 50 });
   const ingest = new IngestBoard();
   const tokens = new AccessTokens(pipeline.store);
@@ -65,6 +68,7 @@ export async function openTestApp(kind: BackendKind, options: { overlaysDir?: st
     metrics,
     ingest,
     plugins,
+    pluginLimits: limits,
     overlaysDir: options.overlaysDir,
     loginLimiter: options.loginLimiter,
     pseudonymizationSecret: TEST_PSEUDONYMIZATION_SECRET,

@@ -96,6 +96,24 @@ export const PrincipalSchema = Type.Object({
 export type PrincipalView = Static<typeof PrincipalSchema>;
 
 /** A plugin as the settings page shows it. */
+/** The limits the host runs a plugin within (its sandbox limits, as the settings page and `ttlp plugin list` show them). */
+export const PluginQuotasSchema = Type.Object({
+  /** The isolate's heap. */
+  memoryMb: Type.Integer({ minimum: 0 }),
+  cpuMsPerSecond: Type.Integer({ minimum: 0 }),
+  /** Overlay messages of one run: one event, one timer, setup. */
+  overlayPerRun: Type.Integer({ minimum: 0 }),
+  overlayPerSecond: Type.Integer({ minimum: 0 }),
+  kvKeys: Type.Integer({ minimum: 0 }),
+  kvBytes: Type.Integer({ minimum: 0 }),
+  logLinesPerSecond: Type.Integer({ minimum: 0 }),
+  logBytesPerSecond: Type.Integer({ minimum: 0 }),
+  httpPerMinute: Type.Integer({ minimum: 0 }),
+  /** Timers alive at once, intervals included. */
+  timers: Type.Integer({ minimum: 0 }),
+});
+export type PluginQuotas = Static<typeof PluginQuotasSchema>;
+
 export const PluginViewSchema = Type.Object({
   id: Type.String(),
   displayName: Type.String(),
@@ -116,6 +134,7 @@ export const PluginViewSchema = Type.Object({
   lastError: Nullable(Type.String()),
   /** Events of the stream the running plugin has yet to handle (it reads at its own pace); null when it is not running. */
   lag: Nullable(Type.Integer({ minimum: 0 })),
+  quotas: PluginQuotasSchema,
 });
 export type PluginView = Static<typeof PluginViewSchema>;
 

@@ -1,10 +1,12 @@
 /**
  * The limits a plugin runs within, and how each is measured. Each run has a CPU budget (checked
  * with isolated-vm's timeout and the isolate's CPU clock, and covering the microtasks it
- * triggers); the async part has a wall deadline; the isolate's CPU use per second is capped; log
- * lines are rate limited.
+ * triggers); the async part has a wall deadline; the isolate's CPU use per second is capped;
+ * overlay messages, log lines and outbound requests are rate limited; kv has a quota of keys and
+ * bytes (kept by the kv service, see `kv-quota.ts`).
  */
 import type ivm from 'isolated-vm';
+import type { PluginQuotas } from '../host-contract/host-api.ts';
 import { messageOf, TIMED_OUT } from './boundary.ts';
 import type { FaultReport } from './faults.ts';
 import { finishRun, type Run, type RunEnd } from './runs.ts';
@@ -19,10 +21,24 @@ export interface SandboxLimits {
   /** CPU the isolate may use per second, ms (timers and async work included). */
   cpuMsPerSecond: number;
   overlayMaxBytes: number;
+  /** Overlay messages (and states) one run may send: one event, one timer, setup. */
+  overlayPerRun: number;
+  /** Overlay messages per second on average, with bursts up to `overlayBurst`. */
+  overlayPerSecond: number;
+  overlayBurst: number;
   kvValueMaxBytes: number;
+  /** Keys in the plugin's kv, and the bytes of their values (as PostgreSQL writes the stored JSON). */
+  kvKeys: number;
+  kvBytes: number;
   /** Log lines per second on average, with bursts up to `logBurst`. */
   logPerSecond: number;
   logBurst: number;
+  /** Bytes of log lines (message and fields as JSON) per second on average, with bursts up to `logBytesBurst`. */
+  logBytesPerSecond: number;
+  logBytesBurst: number;
+  /** Outbound http requests in any 60 s, counted when a request is made. */
+  httpPerMinute: number;
+  /** Timers alive at once, intervals included. */
   maxTimers: number;
   minTimerMs: number;
   /** Faults within `faultWindowMs` that disable the plugin. */
@@ -36,9 +52,17 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   wallMsPerRun: 10_000,
   cpuMsPerSecond: 500,
   overlayMaxBytes: 64 * 1024,
+  overlayPerRun: 50,
+  overlayPerSecond: 50,
+  overlayBurst: 200,
   kvValueMaxBytes: 64 * 1024,
+  kvKeys: 5_000,
+  kvBytes: 8 * 1024 * 1024,
   logPerSecond: 20,
   logBurst: 100,
+  logBytesPerSecond: 32 * 1024,
+  logBytesBurst: 160 * 1024,
+  httpPerMinute: 1_200,
   maxTimers: 64,
   minTimerMs: 10,
   maxFaults: 5,
@@ -128,22 +152,98 @@ export class CpuShare {
   }
 }
 
-/** Log lines: `logPerSecond` on average, in bursts of up to `logBurst` (a token bucket). */
-export class LogBucket {
+/** The quotas a plugin runs with, as the settings page and `ttlp plugin list` show them. */
+export function pluginQuotas(limits: SandboxLimits): PluginQuotas {
+  return {
+    memoryMb: limits.heapMb,
+    cpuMsPerSecond: limits.cpuMsPerSecond,
+    overlayPerRun: limits.overlayPerRun,
+    overlayPerSecond: limits.overlayPerSecond,
+    kvKeys: limits.kvKeys,
+    kvBytes: limits.kvBytes,
+    logLinesPerSecond: limits.logPerSecond,
+    logBytesPerSecond: limits.logBytesPerSecond,
+    httpPerMinute: limits.httpPerMinute,
+    timers: limits.maxTimers,
+  };
+}
+
+/** `perSecond` on average, in bursts of up to `burst`. */
+class TokenBucket {
   private tokens: number;
   private refilledAt = Date.now();
 
-  constructor(private readonly limits: SandboxLimits) {
-    this.tokens = limits.logBurst;
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
   }
 
-  /** Takes one line's token; false when there is none left. */
-  take(): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(this.limits.logBurst, this.tokens + ((now - this.refilledAt) / 1000) * this.limits.logPerSecond);
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+  /** True when `amount` tokens are there, which it then takes. */
+  take(amount = 1): boolean {
+    this.refill();
+    if (this.tokens < amount) return false;
+    this.tokens -= amount;
     return true;
+  }
+
+  /** True when `amount` tokens are there, without taking them. */
+  has(amount: number): boolean {
+    this.refill();
+    return this.tokens >= amount;
+  }
+
+  private refill(): void {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond);
+    this.refilledAt = now;
+  }
+}
+
+/**
+ * Log lines: `logPerSecond` lines and `logBytesPerSecond` bytes on average, in bursts of up to
+ * `logBurst` lines and `logBytesBurst` bytes.
+ */
+export class LogBucket {
+  private readonly lines: TokenBucket;
+  private readonly bytes: TokenBucket;
+
+  constructor(private readonly limits: SandboxLimits) {
+    this.lines = new TokenBucket(limits.logPerSecond, limits.logBurst);
+    this.bytes = new TokenBucket(limits.logBytesPerSecond, limits.logBytesBurst);
+  }
+
+  /** Takes one line of `bytes`; answers why not when either rate is spent (then nothing is taken). */
+  take(bytes: number): string | undefined {
+    if (!this.bytes.has(bytes)) return `more than ${this.limits.logBytesPerSecond} bytes of log lines per second`;
+    if (!this.lines.take()) return `more than ${this.limits.logPerSecond} log lines per second`;
+    this.bytes.take(bytes);
+    return undefined;
+  }
+}
+
+/** What a plugin sends out, against its rates: overlay messages per second, http requests per minute. */
+export class OutputRates {
+  private readonly overlay: TokenBucket;
+  /** When the requests of the last 60 s were made, oldest first. */
+  private readonly requests: number[] = [];
+
+  constructor(private readonly limits: SandboxLimits) {
+    this.overlay = new TokenBucket(limits.overlayPerSecond, limits.overlayBurst);
+  }
+
+  /** Counts one overlay message; answers why not when the rate is spent. */
+  overlayMessage(): string | undefined {
+    return this.overlay.take() ? undefined : `more than ${this.limits.overlayPerSecond} overlay messages per second`;
+  }
+
+  /** Counts one request being made; answers why not when `httpPerMinute` were made in the last 60 s. */
+  httpRequest(): string | undefined {
+    const now = Date.now();
+    while (this.requests.length > 0 && now - this.requests[0]! >= 60_000) this.requests.shift();
+    if (this.requests.length >= this.limits.httpPerMinute) return `more than ${this.limits.httpPerMinute} http requests per minute`;
+    this.requests.push(now);
+    return undefined;
   }
 }

@@ -40,3 +40,18 @@ export class FaultWindow {
     this.times = [];
   }
 }
+
+/**
+ * A service's refusal of a call that would take the plugin over a quota (kv keys or bytes, say).
+ * The operation that called the service makes it a `limit` fault of the run, and the plugin's
+ * call rejects with the same message. Told apart by its name alone, which crosses a worker
+ * thread's message channel where the class does not.
+ */
+export class QuotaExceeded extends Error {
+  override readonly name = 'QuotaExceeded';
+}
+
+/** True for a `QuotaExceeded`, also one rebuilt on the other side of a message channel. */
+export function isQuotaExceeded(error: unknown): error is Error {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'QuotaExceeded' && typeof (error as { message?: unknown }).message === 'string';
+}

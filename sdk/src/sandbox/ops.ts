@@ -6,12 +6,13 @@
  */
 import type { Json } from '../plugin.ts';
 import { valueBytes, type Outcome } from './boundary.ts';
-import type { LogBucket, SandboxLimits } from './budgets.ts';
+import type { LogBucket, OutputRates, SandboxLimits } from './budgets.ts';
+import { isQuotaExceeded, QuotaExceeded } from './faults.ts';
 import { toHttpCall } from './http-call.ts';
 import type { Generation } from './isolate.ts';
 import type { Grants } from './permissions.ts';
 import { finishRun, type Run, type Runs } from './runs.ts';
-import type { SandboxServices } from './services.ts';
+import type { RunInfo, SandboxServices } from './services.ts';
 
 /** The sandbox as its operations see it. */
 export interface OpHost {
@@ -19,6 +20,8 @@ export interface OpHost {
   readonly limits: SandboxLimits;
   readonly services: SandboxServices;
   readonly logBucket: LogBucket;
+  /** The plugin's overlay and http rates. */
+  readonly rates: OutputRates;
   readonly runs: Runs;
   /** Schedules the plugin's timer in `generation`; answers its id. */
   startTimer(generation: Generation, ms: number, repeat: boolean): number;
@@ -36,7 +39,30 @@ type Serve<Answer> = (host: OpHost, call: OpCall) => Answer;
 type SandboxOp = { answer: 'call'; serve: Serve<Outcome> } | { answer: 'request'; serve: Serve<Promise<unknown>> };
 
 const call = (serve: Serve<Outcome>) => ({ answer: 'call', serve }) as const;
-const request = (serve: Serve<Promise<unknown>>) => ({ answer: 'request', serve }) as const;
+const request = (serve: Serve<Promise<unknown>>) => ({ answer: 'request', serve: quotaRefusalsAsFaults(serve) }) as const;
+
+/**
+ * A request refused by a quota (`QuotaExceeded`, thrown here or by the service) is a `limit` fault
+ * of its run; the plugin's promise rejects with the same message.
+ */
+function quotaRefusalsAsFaults(serve: Serve<Promise<unknown>>): Serve<Promise<unknown>> {
+  return (host, opCall) =>
+    serve(host, opCall).catch((error: unknown) => {
+      if (isQuotaExceeded(error)) opCall.run.violation ??= error.message;
+      throw error;
+    });
+}
+
+/** A call refused by a limit: a `limit` fault of the run (the first such reason), and the plugin's call throws with this one. */
+function refuse(run: Run, reason: string): Outcome {
+  run.violation ??= reason;
+  return { error: reason };
+}
+
+/** The run in words: `one event`, `one timer`, `setup`. */
+function runName(info: RunInfo): string {
+  return info.kind === 'setup' ? 'setup' : `one ${info.kind}`;
+}
 
 const MAX_KEY_LENGTH = 256;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -63,22 +89,26 @@ export const SANDBOX_OPS = {
       run.violation ??= `an overlay message of ${bytes} bytes exceeds the limit of ${host.limits.overlayMaxBytes}`;
       return { error: run.violation };
     }
+    if (run.overlayMessages >= host.limits.overlayPerRun) return refuse(run, `more than ${host.limits.overlayPerRun} overlay messages in ${runName(run.info)}`);
+    const overRate = host.rates.overlayMessage();
+    if (overRate) return refuse(run, overRate);
+    run.overlayMessages += 1;
     // Parsed from the plugin's JSON just now: plain data, nothing shared with the isolate.
     host.services.overlay(channel, (args.data ?? null) as Json, args.kind === 'state' ? 'state' : 'message', run.info);
     return { result: null };
   }),
-  log: call((host, { run, args }) => {
-    if (!host.logBucket.take()) {
-      run.violation ??= `more than ${host.limits.logPerSecond} log lines per second`;
-      return { error: run.violation };
-    }
+  log: call((host, { run, args, argsJson }) => {
     const level = LOG_LEVELS.find((name) => name === args.level) ?? 'info';
     const fields = args.fields && typeof args.fields === 'object' ? (args.fields as Record<string, Json>) : undefined;
-    host.services.log(level, String(args.message).slice(0, 4096), fields, run.info);
+    const message = String(args.message).slice(0, 4096);
+    const overRate = host.logBucket.take(Buffer.byteLength(message) + (fields ? valueBytes(argsJson, args, 'fields') : 0));
+    if (overRate) return refuse(run, overRate);
+    host.services.log(level, message, fields, run.info);
     return { result: null };
   }),
-  timer: call((host, { generation, args }) => {
-    if (generation.timers.size >= host.limits.maxTimers) return { error: `more than ${host.limits.maxTimers} timers` };
+  timer: call((host, { generation, run, args }) => {
+    // Every timer of the isolate not yet fired or cleared, intervals included.
+    if (generation.timers.size >= host.limits.maxTimers) return refuse(run, `more than ${host.limits.maxTimers} timers at once`);
     const ms = Math.max(host.limits.minTimerMs, Math.min(2_147_483_647, Number(args.ms) || 0));
     return { result: host.startTimer(generation, ms, args.repeat === true) };
   }),
@@ -97,11 +127,16 @@ export const SANDBOX_OPS = {
   kvGet: request(async (host, { run, args }) => host.services.kvGet(kvKey(host, args), run.info)),
   kvSet: request(async (host, { run, args, argsJson }) => {
     const key = kvKey(host, args);
-    if (valueBytes(argsJson, args, 'value') > host.limits.kvValueMaxBytes) throw new Error(`a kv value is at most ${host.limits.kvValueMaxBytes} bytes`);
+    if (valueBytes(argsJson, args, 'value') > host.limits.kvValueMaxBytes) throw new QuotaExceeded(`a kv value is at most ${host.limits.kvValueMaxBytes} bytes`);
     return host.services.kvSet(key, (args.value ?? null) as Json, run.info);
   }),
   kvDelete: request(async (host, { run, args }) => host.services.kvDelete(kvKey(host, args), run.info)),
-  httpFetch: request(async (host, { run, args }) => host.services.fetch(toHttpCall(args, host.grants), host.grants, run.info)),
+  httpFetch: request(async (host, { run, args }) => {
+    const httpCall = toHttpCall(args, host.grants);
+    const overRate = host.rates.httpRequest();
+    if (overRate) throw new QuotaExceeded(overRate);
+    return host.services.fetch(httpCall, host.grants, run.info);
+  }),
 } satisfies Record<string, SandboxOp>;
 
 type SandboxOpName = keyof typeof SANDBOX_OPS;

@@ -11,6 +11,8 @@ export interface Run {
   id: number;
   info: RunInfo;
   violation?: string;
+  /** Overlay messages (and states) the run has sent, against `overlayPerRun`. */
+  overlayMessages: number;
   /** How the run ended, once it did (possibly before anyone waits for it). */
   ended?: RunEnd;
   /** Set while the host waits for the run's async work. */
@@ -35,7 +37,7 @@ export class Runs {
   private batch: Run[] | undefined;
 
   start(info: RunInfo): Run {
-    const run: Run = { id: ++this.last, info };
+    const run: Run = { id: ++this.last, info, overlayMessages: 0 };
     this.open.set(run.id, run);
     return run;
   }

@@ -129,7 +129,8 @@ describe('events delivered in batches', () => {
   `);
 
   it('attribute what each handler does to its own event, in order', async () => {
-    const host = await createTestHost({ plugin: busyPlugin });
+    // One overlay message per event, all 300 within a moment: more than the rate's burst.
+    const host = await createTestHost({ plugin: busyPlugin, limits: { overlayBurst: 300 } });
     const events = Array.from({ length: 300 }, () => chat('0'));
     await host.send(...events);
     expect(host.overlay.map((entry) => entry.eventId)).toEqual(events.map((event) => event.eventId));

@@ -13,7 +13,7 @@
 import type { EventType } from '../contract/constants.ts';
 import { batchOutcome, enterDispatch, msBeforeCurrent, pickBatch } from './batch.ts';
 import { answer, messageOf, parseArgs, runState, type Outcome } from './boundary.ts';
-import { CpuShare, DEFAULT_LIMITS, endWithinDeadline, entryTimeoutMs, enterWithinBudget, LogBucket, type SandboxLimits } from './budgets.ts';
+import { CpuShare, DEFAULT_LIMITS, endWithinDeadline, entryTimeoutMs, enterWithinBudget, LogBucket, OutputRates, type SandboxLimits } from './budgets.ts';
 import { FaultWindow, recreatesIsolate, type Fault, type FaultReport } from './faults.ts';
 import { createGeneration, disposeGeneration, PluginLoadError, type Generation } from './isolate.ts';
 import { callOp, requestOp, type OpHost } from './ops.ts';
@@ -63,6 +63,7 @@ export class PluginSandbox {
       limits: this.limits,
       services: options.services,
       logBucket: new LogBucket(this.limits),
+      rates: new OutputRates(this.limits),
       runs: this.runs,
       startTimer: (generation, ms, repeat) => this.startTimer(generation, ms, repeat),
     };

@@ -9,7 +9,7 @@ import type { UnifiedEvent } from '../contract/unified-event.ts';
 import { validateUnifiedEvent } from '../contract/validate.ts';
 import { requestedPermissions, validateManifest, validatePluginConfig, type PluginManifest } from '../manifest.ts';
 import type { Json } from '../plugin.ts';
-import { bundlePlugin, PluginSandbox, type Fault, type HttpAnswer, type HttpCall, type LogLevel, type SandboxLimits, type SandboxOptions } from '../sandbox/index.ts';
+import { bundlePlugin, DEFAULT_LIMITS, KvUsage, PluginSandbox, storedJsonBytes, type Fault, type HttpAnswer, type HttpCall, type LogLevel, type SandboxLimits, type SandboxOptions } from '../sandbox/index.ts';
 
 /**
  * CPU budgets for tests of what a plugin does rather than what it costs: whole captures sent as fast
@@ -52,7 +52,7 @@ export interface TestHostOptions {
   grants?: string[];
   /** `"METHOD url"` or `url` → answer. Requests without a fixture get a 404 and are recorded. */
   http?: Record<string, HttpFixture>;
-  /** Initial kv contents. */
+  /** Initial kv contents (counted against the kv quota as the host counts what is stored). */
   kv?: Record<string, Json>;
   limits?: Partial<SandboxLimits>;
   /**
@@ -107,6 +107,8 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   const logs: LogRecord[] = [];
   const kvChanges: KvChange[] = [];
   const kv = new Map<string, Json>(Object.entries(options.kv ?? {}));
+  // The kv quota, kept as the host's kv cache keeps it.
+  const kvUsage = new KvUsage({ ...DEFAULT_LIMITS, ...options.limits }, new Map([...kv].map(([key, value]) => [key, storedJsonBytes(value)])));
   const httpCalls: HttpCall[] = [];
   const faults: Fault[] = [];
   const fixtures = options.http ?? {};
@@ -124,10 +126,12 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       log: (level, message, fields) => logs.push({ level, message, ...(fields ? { fields } : {}) }),
       kvGet: async (key) => kv.get(key),
       kvSet: async (key, value) => {
+        kvUsage.change(key, value);
         kv.set(key, value);
         kvChanges.push({ op: 'set', key, value });
       },
       kvDelete: async (key) => {
+        kvUsage.change(key, undefined);
         kv.delete(key);
         kvChanges.push({ op: 'delete', key });
       },

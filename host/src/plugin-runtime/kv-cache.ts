@@ -61,6 +61,11 @@ export class KvCache {
     this.onDirty();
   }
 
+  /** Drops the changes not yet written (they cannot be: the store refused their data). */
+  discardPending(): void {
+    this.dirty = new Map();
+  }
+
   get pending(): boolean {
     return this.dirty.size > 0;
   }

@@ -290,8 +290,10 @@ export class PluginHost {
     const pluginId = plugin.sandbox.pluginId;
     if (this.running.get(pluginId) === plugin) this.running.delete(pluginId);
     await plugin.sandbox.close();
+    // Closing first: a batch in hand whose output the store refuses gives up instead of retrying, so its reader can stop.
+    const outputClosed = plugin.output.close();
     await plugin.feed?.stop();
-    await plugin.output.close();
+    await outputClosed;
     if (forget && plugin.feed) {
       await this.options.bus
         .deleteGroup('events', pluginGroup(pluginId))

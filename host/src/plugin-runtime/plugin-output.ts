@@ -82,10 +82,12 @@ export class PluginOutput {
       try {
         return await this.write();
       } catch (error) {
-        if (this.closed) {
+        // Data the store refuses is refused again on every try: it is given up, as is what is left when the plugin stops.
+        if (this.closed || isDataError(error)) {
           this.log.error({ err: errorSummary(error) }, `the output of plugin ${this.pluginId} could not be written and is given up: ${errorSummary(error)}`);
           this.overlay = [];
           this.actions = [];
+          this.kv.discardPending();
           return;
         }
         this.log.error({ err: errorSummary(error) }, `the output of plugin ${this.pluginId} could not be written (${errorSummary(error)}); retrying`);
@@ -117,4 +119,10 @@ export class PluginOutput {
       void this.flush();
     }, FLUSH_DELAY_MS).unref();
   }
+}
+
+/** PostgreSQL's class 22, data exceptions (a NUL character in jsonb, say): the data, not the store, is at fault. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown; cause?: { code?: unknown } } | undefined)?.code ?? (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }

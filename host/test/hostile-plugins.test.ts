@@ -12,6 +12,10 @@
  * - the hostile plugin ended faulted or disabled with its reason stored, or, when it is merely slow
  *   (a request that hangs), fell behind on its own;
  * - `POST /api/plugins/<id>/disable` still answers 2xx and the plugin stops.
+ * A timing bound (latency, loop delay) broken in a window is confirmed before it fails the vector:
+ * the canary is timed alone again, then beside a fresh start of the plugin; only a second break,
+ * against the worse of the two baselines, is the plugin's. Noise of a busy machine (another test
+ * run sharing the cores, Redis and PostgreSQL) rarely strikes twice in a row; a plugin does.
  * A vector whose data is larger than a plugin worker's heap is first run in a process of its own
  * (`crash-probe.ts`): if that process dies, the vector fails with its fatal error and is not let
  * into this one, where it would end the run and every vector after it.
@@ -45,11 +49,12 @@ import { writePluginRoot, type PluginRoot } from './support/plugin-root.ts';
  * 2-core machine adds to a window of a couple of dozen samples, where the p99 is in effect the
  * slowest GIFT and one scheduler hiccup or GC pause sets it. Measured here: baselines of 7–10 ms
  * idle and 24–29 ms with two busy-loop processes saturating both cores, windows of well-behaved
- * vectors at 4–31 ms idle and 18–81 ms saturated. A loop stalled 200 ms at a time delays a GIFT
- * in flight by up to 200 ms, far past either term.
+ * vectors at 4–31 ms idle and 18–81 ms saturated; a plugin spending its whole CPU share (half a
+ * core) beside a full test run took the canary to 73 ms over an 8 ms baseline. A loop stalled
+ * 200 ms at a time delays a GIFT in flight by up to 200 ms, past either term.
  */
 const LATENCY_RATIO = 2;
-const LATENCY_ALLOWANCE_MS = 50;
+const LATENCY_ALLOWANCE_MS = 100;
 
 /**
  * The host's event-loop delay, sampled every LOOP_SAMPLE_MS (each sample is the interval, so an
@@ -68,6 +73,8 @@ const WINDOW: TrafficPlan = { gifts: 24, giftEveryMs: 125, chatsPerGift: 3 };
 const BASELINE: TrafficPlan = { ...WINDOW, gifts: 40 };
 /** Before the baseline, not measured. */
 const WARM_UP: TrafficPlan = { ...WINDOW, gifts: 8 };
+/** The canary alone again, when a hostile window broke a timing bound (see the vectors' test). */
+const CONFIRM_BASELINE: TrafficPlan = { ...WINDOW, gifts: 16 };
 
 /** GIFTs a plugin that may take its process down gets in its probe: enough to fault five times. */
 const PROBE_EVENTS = 6;
@@ -96,6 +103,24 @@ const round = (ms: number) => (Number.isFinite(ms) ? Math.round(ms * 10) / 10 : 
 
 function latencyBound(baseline: WindowFigures): number {
   return Math.max(LATENCY_RATIO * baseline.p99Ms, baseline.p99Ms + LATENCY_ALLOWANCE_MS);
+}
+
+/** What a window broke of the timing bounds: the canary's latency against `baseline`, the host's loop delay. */
+function timingProblems(window: WindowFigures, baseline: WindowFigures): string[] {
+  const bound = latencyBound(baseline);
+  return [
+    ...(window.p99Ms <= bound ? [] : [`the canary's p99 ${round(window.p99Ms)} ms is over ${round(bound)} ms (baseline p99 ${round(baseline.p99Ms)} ms)`]),
+    ...(window.loop.p99Ms > LOOP_P99_BOUND_MS ? [`the host's loop delay p99 ${window.loop.p99Ms} ms is over ${LOOP_P99_BOUND_MS} ms`] : []),
+    ...(window.loop.maxMs > LOOP_MAX_BOUND_MS ? [`the host's loop delay max ${window.loop.maxMs} ms is over ${LOOP_MAX_BOUND_MS} ms`] : []),
+  ];
+}
+
+/** What a window broke that no busy machine excuses: GIFTs the canary never answered, a window that never drained. */
+function countProblems(window: WindowFigures): string[] {
+  return [
+    ...(window.missing.length > 0 ? [`the canary missed ${window.missing.length} of ${window.gifts} GIFTs`] : []),
+    ...(window.undrained ? [`the window did not drain: ${window.undrained}`] : []),
+  ];
 }
 
 function describeWindow(figures: WindowFigures): string {
@@ -251,6 +276,8 @@ class HostileSuite {
   /** Switches `pluginId` off through the API; answers what happened, in words, and whether it worked. */
   async switchOff(pluginId: string): Promise<{ ok: boolean; said: string; view?: PluginView }> {
     const answer = await this.api.disable(pluginId).catch((error: unknown) => ({ status: 0, body: String(error), ms: HANG_MS }));
+    // What it left hanging must not weigh on the next vector's window.
+    this.resources.hang.dropConnections();
     const ok = answer.status >= 200 && answer.status < 300 && !this.host.plugins.loaded.has(pluginId);
     const said = answer.status === 0 ? `disable: no answer (${String(answer.body)})` : `disable: HTTP ${answer.status} in ${answer.ms} ms${this.host.plugins.loaded.has(pluginId) ? ', still running' : ''}`;
     return { ok, said, ...(answer.status === 200 ? { view: answer.body as PluginView } : {}) };
@@ -340,15 +367,24 @@ describe.each(BACKEND_KINDS)('hostile plugins beside a canary, on the %s back-en
       if (!switchedOff) await unlessItHangs(suite.switchOff(vector.id));
     });
     await suite.api.enable(vector.id);
-    const window = await suite.window(WINDOW);
-    const problems: string[] = [];
-    const bound = latencyBound(baseline);
-
-    if (window.missing.length > 0) problems.push(`the canary missed ${window.missing.length} of ${window.gifts} GIFTs`);
-    if (window.undrained) problems.push(`the window did not drain: ${window.undrained}`);
-    if (!(window.p99Ms <= bound)) problems.push(`the canary's p99 ${round(window.p99Ms)} ms is over ${round(bound)} ms (baseline p99 ${round(baseline.p99Ms)} ms)`);
-    if (window.loop.p99Ms > LOOP_P99_BOUND_MS) problems.push(`the host's loop delay p99 ${window.loop.p99Ms} ms is over ${LOOP_P99_BOUND_MS} ms`);
-    if (window.loop.maxMs > LOOP_MAX_BOUND_MS) problems.push(`the host's loop delay max ${window.loop.maxMs} ms is over ${LOOP_MAX_BOUND_MS} ms`);
+    const first = await suite.window(WINDOW);
+    let window = first;
+    let against = baseline;
+    let timing = timingProblems(first, baseline);
+    let confirmation = '';
+    if (timing.length > 0) {
+      // A timing bound broken once may be the machine (a busy Redis, a descheduled thread): the
+      // canary is timed alone again now, then beside a fresh start of the plugin. Broken again,
+      // against the worse of both baselines, it is the plugin.
+      const off = await suite.switchOff(vector.id);
+      const fresh = await suite.window(CONFIRM_BASELINE);
+      await suite.api.enable(vector.id);
+      window = await suite.window(WINDOW);
+      against = fresh.p99Ms > baseline.p99Ms ? fresh : baseline;
+      confirmation = `first window: ${describeWindow(first)} (${timing.join('; ')}); ${off.said}; the canary alone again: ${describeWindow(fresh)}; second window: `;
+      timing = timingProblems(window, against);
+    }
+    const problems = [...countProblems(first), ...(window === first ? [] : countProblems(window)), ...timing];
 
     let behind: boolean | undefined;
     if (vector.expect === 'faulted') {
@@ -373,7 +409,7 @@ describe.each(BACKEND_KINDS)('hostile plugins beside a canary, on the %s back-en
 
     report(
       problems,
-      `${describeWindow(window)} | bound ${round(bound)} ms (baseline p99 ${round(baseline.p99Ms)} ms) | before switching off: ${describePlugin(before)}${
+      `${confirmation}${describeWindow(window)} | bound ${round(latencyBound(against))} ms (baseline p99 ${round(against.p99Ms)} ms) | before switching off: ${describePlugin(before)}${
         behind === undefined ? '' : `, behind ${behind}`
       } | ${off.said}, then faults ${after.faultCount}, last error ${JSON.stringify(after.lastError?.slice(0, 160) ?? null)}`,
     );

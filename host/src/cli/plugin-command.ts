@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { PluginQuotas } from '@ttlp/sdk/host-contract';
 import { requestedPermissions } from '@ttlp/sdk/manifest';
-import { DEFAULT_LIMITS, pluginQuotas } from '@ttlp/sdk/sandbox';
+import { pluginQuotas } from '@ttlp/sdk/sandbox';
 import { pluginLimits, type ConfigFlags, type HostConfig } from '../config.ts';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../plugin-runtime/admin.ts';
 import { discoverPlugins, pluginRoots, type DiscoveredPlugin } from '../plugin-runtime/discovery.ts';
@@ -57,7 +57,7 @@ function find(plugins: DiscoveredPlugin[], id: string): DiscoveredPlugin {
 export async function runPluginList(flags: ConfigFlags, env: NodeJS.ProcessEnv): Promise<PluginListEntry[]> {
   return withStore(flags, env, async (store, plugins, config) => {
     const rows = new Map((await listPluginRows(store)).map((row): [string, PluginRow] => [row.pluginId, row]));
-    const quotas = pluginQuotas({ ...DEFAULT_LIMITS, ...pluginLimits(config) });
+    const quotas = pluginQuotas(pluginLimits(config));
     return plugins.map(({ dir, manifest }) => {
       const row = rows.get(manifest.id);
       return {

@@ -179,7 +179,7 @@ export class PluginHost {
       stream: 'events',
       group: pluginGroup(pluginId),
       consumer: settings.consumer,
-      stage: `plugin:${pluginId}`,
+      stage: pluginGroup(pluginId),
       // A plugin reacts to what happens from when it is switched on: its first start must not replay the stream's history to it.
       startAt: 'end',
       batchSize: settings.batchSize ?? 200,

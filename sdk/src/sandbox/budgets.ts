@@ -152,8 +152,9 @@ export class CpuShare {
   }
 }
 
-/** The quotas a plugin runs with, as the settings page and `ttlp plugin list` show them. */
-export function pluginQuotas(limits: SandboxLimits): PluginQuotas {
+/** The quotas a plugin runs with (`configured` over the defaults), as the settings page and `ttlp plugin list` show them. */
+export function pluginQuotas(configured: Partial<SandboxLimits> = {}): PluginQuotas {
+  const limits = { ...DEFAULT_LIMITS, ...configured };
   return {
     memoryMb: limits.heapMb,
     cpuMsPerSecond: limits.cpuMsPerSecond,

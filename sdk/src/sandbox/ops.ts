@@ -85,10 +85,7 @@ export const SANDBOX_OPS = {
     const channel = String(args.channel);
     if (!host.grants.writes(channel)) return { error: `not allowed to write to overlay channel "${channel}"` };
     const bytes = valueBytes(argsJson, args, 'data');
-    if (bytes > host.limits.overlayMaxBytes) {
-      run.violation ??= `an overlay message of ${bytes} bytes exceeds the limit of ${host.limits.overlayMaxBytes}`;
-      return { error: run.violation };
-    }
+    if (bytes > host.limits.overlayMaxBytes) return refuse(run, `an overlay message of ${bytes} bytes exceeds the limit of ${host.limits.overlayMaxBytes}`);
     if (run.overlayMessages >= host.limits.overlayPerRun) return refuse(run, `more than ${host.limits.overlayPerRun} overlay messages in ${runName(run.info)}`);
     const overRate = host.rates.overlayMessage();
     if (overRate) return refuse(run, overRate);

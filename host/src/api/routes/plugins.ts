@@ -8,7 +8,7 @@ import Type, { type Static } from 'typebox';
 import { EVENT_TYPES, type UnifiedEvent } from '@ttlp/sdk';
 import { UnifiedEventSchema } from '@ttlp/sdk/contract';
 import { requestedPermissions, validatePluginConfig } from '@ttlp/sdk/manifest';
-import { DEFAULT_LIMITS, pluginQuotas } from '@ttlp/sdk/sandbox';
+import { pluginQuotas } from '@ttlp/sdk/sandbox';
 import { DryRunSchema, PluginListSchema, PluginViewSchema, type DryRun, type PluginList, type PluginView } from '@ttlp/sdk/host-contract';
 import { createTestHost } from '@ttlp/sdk/testing';
 import { configurePlugin, disablePlugin, enablePlugin, grantPermissions, PluginAdminError } from '../../plugin-runtime/admin.ts';
@@ -43,7 +43,7 @@ function stateOf(row: PluginRow | undefined, running: boolean): string {
 export async function pluginRoutes(app: FastifyInstance): Promise<void> {
   const { store, plugins: host } = app.services;
   // Every plugin runs within the same limits.
-  const quotas = pluginQuotas({ ...DEFAULT_LIMITS, ...app.services.pluginLimits });
+  const quotas = pluginQuotas(app.services.pluginLimits);
   const available = (): DiscoveredPlugin[] => host?.available ?? [];
 
   const find = (id: string): DiscoveredPlugin => {

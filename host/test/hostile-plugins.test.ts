@@ -38,7 +38,7 @@ import { BACKEND_KINDS, createTestBackend, type BackendKind, type TestBackend } 
 import { CANARY, CANARY_ID, EventTraffic, OverlayWatch, percentile, type TrafficPlan, type TrafficRun } from './support/canary.ts';
 import { probeInChildProcess, type ProbeResult } from './support/crash-probe.ts';
 import { fakeOverlaysDir } from './support/host-app.ts';
-import { HOSTILE_VECTORS, OPEN_VECTORS, startHangServer, type HangServer, type HostileVector } from './support/hostile-vectors.ts';
+import { HOSTILE_VECTORS, startHangServer, type HangServer, type HostileVector } from './support/hostile-vectors.ts';
 import { LoopDelay, type LoopDelayFigures } from './support/loop-delay.ts';
 import { HANG_MS, waitFor } from './support/patience.ts';
 import { writePluginRoot, type PluginRoot } from './support/plugin-root.ts';
@@ -349,7 +349,7 @@ describe.each(BACKEND_KINDS)('hostile plugins beside a canary, on the %s back-en
     expect(baseline.loop.p99Ms, `baseline on ${kind}: ${figures}`).toBeLessThanOrEqual(LOOP_P99_BOUND_MS);
   });
 
-  it.each(HOSTILE_VECTORS.filter((vector) => !OPEN_VECTORS.has(vector.id)))('$id: $title', async (vector: HostileVector) => {
+  it.each(HOSTILE_VECTORS)('$id: $title', async (vector: HostileVector) => {
     const baseline = suite.baseline;
     if (!baseline) throw new Error('the baseline window did not run: no latency to compare with');
     const report = (problems: string[], figures: string) => {

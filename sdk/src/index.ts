@@ -14,4 +14,5 @@ export type { PluginContext, PluginDefinition, PluginLog, Handler, HttpRequest, 
 export type { PluginManifest, PluginPermissions } from './manifest.ts';
 export { RecentKeys } from './recent-keys.ts';
 export { messageOf } from './error-message.ts';
+export { storableProblem, storableText, textProblem, STORABLE_MAX_DEPTH } from './storable-data.ts';
 export { GiftStreaks, GIFT_STREAK_IDLE_MS, type GiftCredit, type GiftStreak, type GiftStreaksOptions, type GiftStreaksState } from './gift-streaks.ts';

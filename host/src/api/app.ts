@@ -6,6 +6,7 @@
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { storableProblem } from '@ttlp/sdk';
 import type { SandboxLimits } from '@ttlp/sdk/sandbox';
 import type { EventBus } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
@@ -71,28 +72,6 @@ const SECURITY_HEADERS = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
 } as const;
 
-/** Settings and test events nest a few levels; deeper input is refused before any handler sees it. */
-const INPUT_MAX_DEPTH = 64;
-
-/**
- * What makes a request's path, query or body unusable, or undefined: nesting deeper than
- * INPUT_MAX_DEPTH (it breaks JSON.stringify further on), or a NUL character (PostgreSQL text and
- * jsonb cannot hold one). Iterative, so any depth is safe to check.
- */
-function inputProblem(value: unknown, where: string): string | undefined {
-  const pending: Array<[unknown, number]> = [[value, 0]];
-  while (pending.length > 0) {
-    const [item, depth] = pending.pop()!;
-    if (typeof item === 'string') {
-      if (item.includes('\u0000')) return `${where} contains a NUL character`;
-    } else if (typeof item === 'object' && item !== null) {
-      if (depth >= INPUT_MAX_DEPTH) return `${where} nests more than ${INPUT_MAX_DEPTH} levels deep`;
-      for (const [key, child] of Object.entries(item)) pending.push([key, depth], [child, depth + 1]);
-    }
-  }
-  return undefined;
-}
-
 /** RFC 3339 date-times that are also instants the store can compare: PostgreSQL has no year 0, JavaScript no leap second. */
 function storableInstant(text: string): boolean {
   const year = new Date(text).getUTCFullYear();
@@ -126,7 +105,7 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
   });
   await app.register(authentication, { tokens: services.tokens });
   app.addHook('preValidation', async (request) => {
-    const problem = inputProblem(request.params, 'the path') ?? inputProblem(request.query, 'the query') ?? inputProblem(request.body, 'the body');
+    const problem = storableProblem(request.params, 'the path') ?? storableProblem(request.query, 'the query') ?? storableProblem(request.body, 'the body');
     if (problem) throw new InvalidRequest(problem);
   });
   // ajv coerces "1e309" and "Infinity" in a query or path to Infinity, then skips the number's bounds.

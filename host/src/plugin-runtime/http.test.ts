@@ -23,7 +23,13 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const get = (url: string) => ({ url, method: 'GET', headers: {} });
 
 describe('plugin http', () => {
-  it.each(['127.0.0.1', '10.0.0.1', '169.254.169.254', '192.168.1.20', '172.16.5.4', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00:ec2::254', '::ffff:127.0.0.1', '64:ff9b::7f00:1', '64:ff9b::10.0.0.1', '64:ff9b::a9fe:a9fe', '64:ff9b:1::808:808', '2002:7f00:1::1', '2002:c0a8:114::'])(
+  it.each([
+    ...['127.0.0.1', '10.0.0.1', '169.254.169.254', '192.168.1.20', '172.16.5.4', '100.64.0.1', '0.0.0.0', '255.255.255.255', '192.0.2.1', '198.18.0.1', '224.0.0.1'],
+    ...['::', '::1', 'fe80::1', 'fd00:ec2::254', 'fec0::1', '100::1', '2001:db8::1', 'ff02::1', 'not-an-address'],
+    // IPv6 forms that carry a private IPv4 address to a stack or gateway, or hide the one they carry.
+    ...['::ffff:127.0.0.1', '::ffff:0:7f00:1', '64:ff9b::7f00:1', '64:ff9b::10.0.0.1', '64:ff9b::a9fe:a9fe', '64:ff9b:1::808:808', '2002:7f00:1::1', '2002:c0a8:114::'],
+    ...['::7f00:1', '::10.0.0.1', '::808:808', '2001:0:4136:e378:8000:63bf:3fff:fdd2'],
+  ])(
     'treats %s as private',
     (address) => expect(isPrivateAddress(address)).toBe(true),
   );

@@ -1,15 +1,16 @@
 /**
  * `http.fetch` for plugins, after the sandbox checked the URL against the granted globs.
  * The address is checked where the connection is made (in `lookup`, after DNS resolution), so a
- * name that resolves to a private, loopback, link-local or metadata address is refused too —
- * unless that exact origin was granted. Redirects are not followed; the response's size and
+ * name that resolves to a private, loopback, link-local, metadata or any other address outside
+ * global unicast is refused too — unless that exact origin was granted. Redirects are not followed; the response's size and
  * time are capped.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import type { HttpAnswer, HttpCall } from '@ttlp/sdk/sandbox';
+import ipaddr from 'ipaddr.js';
 
 export interface HttpLimits {
   timeoutMs: number;
@@ -18,75 +19,44 @@ export interface HttpLimits {
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { timeoutMs: 10_000, maxResponseBytes: 1024 * 1024 };
 
-/** Addresses a plugin may not reach unless the exact origin was granted. */
-const PRIVATE = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  PRIVATE.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  // Local-use NAT64 translates to whatever the local network routes.
-  ['64:ff9b:1::', 48],
-] as const)
-  PRIVATE.addSubnet(network, prefix, 'ipv6');
-
-/** IPv6 addresses that carry an IPv4 address a gateway forwards to: NAT64 (RFC 6052) and 6to4 (RFC 3056). */
-const NAT64 = new BlockList();
-NAT64.addSubnet('64:ff9b::', 96, 'ipv6');
-const SIX_TO_FOUR = new BlockList();
-SIX_TO_FOUR.addSubnet('2002::', 16, 'ipv6');
-
-/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 part included). */
-function ipv6Groups(address: string): number[] {
-  const groupsOf = (text: string): number[] =>
-    text === ''
-      ? []
-      : text.split(':').flatMap((group) => {
-          if (!group.includes('.')) return [Number.parseInt(group, 16)];
-          const [a, b, c, d] = group.split('.').map(Number) as [number, number, number, number];
-          return [(a << 8) | b, (c << 8) | d];
-        });
-  const [head = '', tail] = address.split('::');
-  const start = groupsOf(head);
-  const end = tail === undefined ? [] : groupsOf(tail);
-  return [...start, ...Array<number>(8 - start.length - end.length).fill(0), ...end];
+/**
+ * The IPv4 address inside an IPv6 address that stands for one — IPv4-mapped (`::ffff:a.b.c.d`,
+ * RFC 4291), IPv4-translated (RFC 6145), the well-known NAT64 prefix (`64:ff9b::/96`, RFC 6052),
+ * 6to4 (`2002::/16`, RFC 3056) — where a stack or gateway would carry the request on to it.
+ */
+function embeddedIPv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const bytes = address.toByteArray();
+  const ipv4At = (at: number) => new ipaddr.IPv4(bytes.slice(at, at + 4));
+  const zero = (from: number, to: number) => bytes.slice(from, to).every((byte) => byte === 0);
+  switch (address.range()) {
+    case 'ipv4Mapped':
+    case 'rfc6145':
+      return ipv4At(12);
+    case 'rfc6052':
+      return zero(4, 12) ? ipv4At(12) : undefined;
+    case '6to4':
+      return ipv4At(2);
+    default:
+      return undefined;
+  }
 }
 
-const ipv4Of = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-
-/** True for an address a plugin must not reach by default (IPv4-mapped IPv6 included). */
+/**
+ * True for an address a plugin must not reach by default: anything but global unicast. An IPv6
+ * address standing for an IPv4 one is judged by that IPv4 address. Refused outright: the
+ * deprecated IPv4-compatible form (`::a.b.c.d`, which some stacks still route), local-use NAT64
+ * (`64:ff9b:1::/48`, translated to whatever the local network routes) and Teredo (`2001::/32`,
+ * whose IPv4 end is obscured).
+ */
 export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return PRIVATE.check(address, 'ipv4');
-  if (family !== 6) return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4');
-  if (PRIVATE.check(address, 'ipv6')) return true;
-  // A translating gateway would carry the request on to the IPv4 address inside.
-  if (NAT64.check(address, 'ipv6')) {
-    const groups = ipv6Groups(address);
-    return PRIVATE.check(ipv4Of(groups[6]!, groups[7]!), 'ipv4');
-  }
-  if (SIX_TO_FOUR.check(address, 'ipv6')) {
-    const groups = ipv6Groups(address);
-    return PRIVATE.check(ipv4Of(groups[1]!, groups[2]!), 'ipv4');
-  }
-  return false;
+  if (!ipaddr.isValid(address)) return true;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return parsed.range() !== 'unicast';
+  const ipv6 = parsed as ipaddr.IPv6;
+  if (ipv6.toByteArray().slice(0, 12).every((byte) => byte === 0)) return true;
+  const ipv4 = embeddedIPv4(ipv6);
+  if (ipv4) return ipv4.range() !== 'unicast';
+  return ipv6.range() !== 'unicast';
 }
 
 export class HttpRefused extends Error {

@@ -198,7 +198,6 @@ export const HOSTILE_VECTORS: readonly HostileVector[] = [
     'recursion to the stack limit in every handler',
     `ctx.on('GIFT', () => { const dive = (n: number): number => dive(n + 1) + 1; return dive(0); });`,
   ),
-  // Last: a plugin this wedges (its writes failing for ever) would otherwise run beside the vectors after it.
   vector(
     'kv-nul',
     'a kv value and a kv key containing \\u0000',
@@ -248,15 +247,3 @@ export async function startHangServer(): Promise<HangServer> {
       }),
   };
 }
-
-/**
- * Vectors the host does not withstand yet, each with what it does today (docs/threat-model.md,
- * D-4 open items). They stay written here and are left out of the run until their fix lands.
- */
-export const OPEN_VECTORS: ReadonlyMap<string, string> = new Map([
-  ['hostile-overlay-256mb', "the string reaches the plugin's worker thread, whose JSON.parse of the call runs out of its heap: the whole process aborts (FATAL ERROR: Reached heap limit, SIGABRT; sometimes SIGSEGV) in a probe process"],
-  ['hostile-overlay-deep', "no depth limit at the boundary: a message nested 3,000 levels passes the isolate and the worker, then overflows the stack when the host's thread writes it to the bus; the write is retried every 250 ms without a fault and the plugin handles nothing more until it is switched off"],
-  ['hostile-kv-flood', "kv writes are made on the host's thread: the canary's p99 rose to 560–820 ms"],
-  ['hostile-kv-nul', 'a NUL in kv is accepted by the SDK; the store refuses it at the write (now given up, not retried) but the plugin gets no fault'],
-  ['hostile-http-flood', 'the default of 1,200 requests a minute lets a flood raise the canary p99 past its bound'],
-]);

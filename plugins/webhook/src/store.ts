@@ -26,6 +26,8 @@ export type Delivery = {
 /** An event that was given up on. */
 export type DeadLetter = { event: Json; attempts: number; lastError: string; failedAt: string };
 
+/** Deliveries read at once when the queue is loaded. */
+const LOAD_SLICE = 50;
 const PENDING_IDS_KEY = 'pending-ids';
 const DLQ_IDS_KEY = 'dlq-ids';
 const pendingKey = (eventId: string) => `pending:${eventId}`;
@@ -42,7 +44,10 @@ export class DeliveryStore {
 
   async load(): Promise<{ pending: Delivery[]; deadIds: string[] }> {
     const pendingIds = (await this.kv.get<string[]>(PENDING_IDS_KEY)) ?? [];
-    const records = await Promise.all(pendingIds.map((id) => this.kv.get<Delivery>(pendingKey(id))));
+    const records: Array<Delivery | undefined> = [];
+    // In slices: a plugin may have only so many kv requests waiting at once.
+    for (let start = 0; start < pendingIds.length; start += LOAD_SLICE)
+      records.push(...(await Promise.all(pendingIds.slice(start, start + LOAD_SLICE).map((id) => this.kv.get<Delivery>(pendingKey(id))))));
     const deadIds = (await this.kv.get<string[]>(DLQ_IDS_KEY)) ?? [];
     return { pending: records.filter((record) => record !== undefined), deadIds };
   }

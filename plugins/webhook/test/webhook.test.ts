@@ -238,6 +238,19 @@ describe('retries', () => {
     expectSigned(retry!);
     expect([...second.kv.keys()]).toEqual(['pending-ids']);
   });
+
+  it('loads a full delivery queue after a restart, within the kv requests a plugin may have waiting', async () => {
+    const config = { initialBackoffMs: 300 };
+    const first = await startHost({ status: 503 }, { initialBackoffMs: 3_600_000 });
+    await first.send(...Array.from({ length: MAX_PENDING }, follow));
+    await waitFor(() => expect(first.httpCalls).toHaveLength(MAX_PENDING));
+    await first.close();
+
+    const second = await startHost({ status: 200 }, config, { kv: Object.fromEntries(first.kv) });
+    await settled(second);
+    expect(second.faults).toEqual([]);
+    expect(second.httpCalls.map(eventIdOf)).toEqual(first.httpCalls.map(eventIdOf));
+  });
 });
 
 describe('the URL', () => {

@@ -38,6 +38,10 @@ export interface SandboxLimits {
   logBytesBurst: number;
   /** Outbound http requests in any 60 s, counted when a request is made. */
   httpPerMinute: number;
+  /** kv and http requests waiting for their answer at once. */
+  requestsWaiting: number;
+  /** Characters of one call's arguments as JSON (an overlay message, a kv value, a request with its body). */
+  callMaxChars: number;
   /** Timers alive at once, intervals included. */
   maxTimers: number;
   minTimerMs: number;
@@ -63,6 +67,8 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   logBytesPerSecond: 32 * 1024,
   logBytesBurst: 160 * 1024,
   httpPerMinute: 1_200,
+  requestsWaiting: 100,
+  callMaxChars: 256 * 1024,
   maxTimers: 64,
   minTimerMs: 10,
   maxFaults: 5,
@@ -224,11 +230,15 @@ export class LogBucket {
   }
 }
 
-/** What a plugin sends out, against its rates: overlay messages per second, http requests per minute. */
+/**
+ * What a plugin sends out, against its rates: overlay messages per second, http requests per
+ * minute, kv and http requests waiting at once.
+ */
 export class OutputRates {
   private readonly overlay: TokenBucket;
   /** When the requests of the last 60 s were made, oldest first. */
   private readonly requests: number[] = [];
+  private waiting = 0;
 
   constructor(private readonly limits: SandboxLimits) {
     this.overlay = new TokenBucket(limits.overlayPerSecond, limits.overlayBurst);
@@ -246,5 +256,16 @@ export class OutputRates {
     if (this.requests.length >= this.limits.httpPerMinute) return `more than ${this.limits.httpPerMinute} http requests per minute`;
     this.requests.push(now);
     return undefined;
+  }
+
+  /** Counts one kv or http request as waiting until `requestAnswered`; answers why not when `requestsWaiting` are already. */
+  requestMade(): string | undefined {
+    if (this.waiting >= this.limits.requestsWaiting) return `more than ${this.limits.requestsWaiting} kv and http requests waiting for their answer at once`;
+    this.waiting += 1;
+    return undefined;
+  }
+
+  requestAnswered(): void {
+    this.waiting -= 1;
   }
 }

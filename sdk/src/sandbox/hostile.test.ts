@@ -157,6 +157,56 @@ describe('hostile plugins', () => {
     await hostile.close();
   });
 
+  it('arguments past the size of a call are refused inside the isolate: the host is told only their length', async () => {
+    const hostile = await besideAGoodPlugin(
+      plugin(`ctx.on('CHAT', async () => {
+        await ctx.overlay.send('main', 'x'.repeat(5000)).catch((error) => ctx.log.warn(error.message));
+        await ctx.kv.set('k', 'y'.repeat(5000)).catch((error) => ctx.log.warn(error.message));
+      });`),
+      { maxFaults: 100, callMaxChars: 4096 },
+    );
+    expect(hostile.messages('main')).toEqual([]);
+    expect(hostile.kv.size).toBe(0);
+    const overlayChars = JSON.stringify({ channel: 'main', data: 'x'.repeat(5000), kind: 'message' }).length;
+    const kvChars = JSON.stringify({ key: 'k', value: 'y'.repeat(5000) }).length;
+    expect(new Set(hostile.logs.map((line) => line.message))).toEqual(
+      new Set([`a call of ${overlayChars} characters to overlay exceeds the limit of 4096`, `a call of ${kvChars} characters to kvSet exceeds the limit of 4096`]),
+    );
+    expect(hostile.faults.map((fault) => fault.kind)).toEqual(Array(EVENTS).fill('limit'));
+    await hostile.close();
+  });
+
+  it.each([
+    ['a NUL in a kv value', `ctx.kv.set('k', 'a\\u0000b')`, 'the data passed to kvSet contains a NUL character'],
+    ['a NUL in a kv key', `ctx.kv.set('k\\u0000', 'v')`, 'the data passed to kvSet contains a NUL character'],
+    ['an unpaired surrogate in an overlay message', `ctx.overlay.send('main', { text: 'a\\ud800' })`, 'the data passed to overlay contains an unpaired surrogate'],
+    ['a NUL in an object key of an overlay message', `ctx.overlay.send('main', { ['a\\u0000']: 1 })`, 'the data passed to overlay contains a NUL character'],
+    ['an overlay message nested 100 levels deep', `ctx.overlay.send('main', JSON.parse('['.repeat(100) + ']'.repeat(100)))`, 'the data passed to overlay nests more than 64 levels deep'],
+  ])('%s is refused at the boundary as a limit fault, before any service sees it', async (_what, send, reason) => {
+    const hostile = await besideAGoodPlugin(plugin(`ctx.on('CHAT', () => ${send}.catch((error) => ctx.log.warn(error.message)));`), { maxFaults: 100 });
+    expect(hostile.messages('main')).toEqual([]);
+    expect(hostile.kvChanges).toEqual([]);
+    expect(hostile.faults.map((fault) => fault.kind)).toEqual(Array(EVENTS).fill('limit'));
+    expect(hostile.faults[0]!.message).toContain(reason);
+    expect(hostile.logs[0]!.message).toContain(reason);
+    await hostile.close();
+  });
+
+  it("its errors reach the host's record of its faults as storable text, also when thrown after its run ended", async () => {
+    const hostile = await besideAGoodPlugin(
+      plugin(`ctx.on('CHAT', async (e) => {
+        if (e.payload.message === 'm0') throw new Error('nul \\u0000 and half a pair \\ud83d');
+        await null;
+        throw new Error('later \\u0000');
+      });`),
+      { maxFaults: 100 },
+    );
+    expect(hostile.faults.map((fault) => fault.kind)).toEqual(Array(EVENTS).fill('error'));
+    expect(hostile.faults[0]!.message).toContain('nul \ufffd and half a pair \ufffd');
+    expect(hostile.faults[1]!.message).toContain('later \ufffd');
+    await hostile.close();
+  });
+
   it('a log flood is capped at the burst, then at the rate', async () => {
     // The host's clock stands still, so the bucket refills only when the test moves it.
     vi.useFakeTimers({ toFake: ['Date'] });

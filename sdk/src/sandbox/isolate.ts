@@ -65,6 +65,7 @@ async function prepare(number: number, isolate: ivm.Isolate, code: string, limit
   await global.set('__ttlp_request', new ivm.Callback(host.request));
   const shared = new SharedArrayBuffer(PROGRESS_BYTES);
   await global.set('__ttlp_progress', new ivm.ExternalCopy(shared).copyInto({ release: true }));
+  await global.set('__ttlp_call_max_chars', limits.callMaxChars);
   const timeout = limits.cpuMsPerRun * 10;
   await context.eval(PRELUDE, { timeout });
   try {

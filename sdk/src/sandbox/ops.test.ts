@@ -4,12 +4,13 @@ import { PLUGIN_MODULE_GLOBAL } from './bundle.ts';
 import { createGeneration, disposeGeneration } from './isolate.ts';
 import { callOp, requestOp, SANDBOX_OPS } from './ops.ts';
 
-/** A plugin that uses everything its context offers, once. */
+/** A plugin that uses everything its context offers, once (and sends a call too large to cross). */
 const EVERY_USE = `
   globalThis.${PLUGIN_MODULE_GLOBAL} = { default: { setup(ctx) {
     ctx.on('CHAT', () => {});
     ctx.overlay.send('main', 1);
     ctx.overlay.setState('main', 2);
+    ctx.overlay.send('main', 'x'.repeat(${DEFAULT_LIMITS.callMaxChars})).catch(() => {});
     ctx.log.info('hello');
     ctx.clearTimeout(ctx.setTimeout(() => {}, 10));
     ctx.kv.get('k');

@@ -23,6 +23,11 @@ export interface OpHost {
   /** The plugin's overlay and http rates. */
   readonly rates: OutputRates;
   readonly runs: Runs;
+  /**
+   * Counts a refusal by a limit against `run`: a \`limit\` fault when the run ends (the first such
+   * reason), or at once when it has already ended (a request it left running was refused).
+   */
+  violate(run: Run, reason: string): void;
   /** Schedules the plugin's timer in `generation`; answers its id. */
   startTimer(generation: Generation, ms: number, repeat: boolean): number;
 }
@@ -39,23 +44,27 @@ type Serve<Answer> = (host: OpHost, call: OpCall) => Answer;
 type SandboxOp = { answer: 'call'; serve: Serve<Outcome> } | { answer: 'request'; serve: Serve<Promise<unknown>> };
 
 const call = (serve: Serve<Outcome>) => ({ answer: 'call', serve }) as const;
-const request = (serve: Serve<Promise<unknown>>) => ({ answer: 'request', serve: quotaRefusalsAsFaults(serve) }) as const;
+const request = (serve: Serve<Promise<unknown>>) => ({ answer: 'request', serve: withinRequestQuotas(serve) }) as const;
 
 /**
- * A request refused by a quota (`QuotaExceeded`, thrown here or by the service) is a `limit` fault
- * of its run; the plugin's promise rejects with the same message.
+ * A request counts as waiting until it is answered, up to `requestsWaiting` at once. One refused
+ * by a quota (`QuotaExceeded`, thrown here or by the service) is a `limit` fault of its run; the
+ * plugin's promise rejects with the same message.
  */
-function quotaRefusalsAsFaults(serve: Serve<Promise<unknown>>): Serve<Promise<unknown>> {
-  return (host, opCall) =>
-    serve(host, opCall).catch((error: unknown) => {
-      if (isQuotaExceeded(error)) opCall.run.violation ??= error.message;
+function withinRequestQuotas(serve: Serve<Promise<unknown>>): Serve<Promise<unknown>> {
+  return (host, opCall) => {
+    const tooMany = host.rates.requestMade();
+    const served = tooMany ? Promise.reject(new QuotaExceeded(tooMany)) : serve(host, opCall).finally(() => host.rates.requestAnswered());
+    return served.catch((error: unknown) => {
+      if (isQuotaExceeded(error)) host.violate(opCall.run, error.message);
       throw error;
     });
+  };
 }
 
-/** A call refused by a limit: a `limit` fault of the run (the first such reason), and the plugin's call throws with this one. */
-function refuse(run: Run, reason: string): Outcome {
-  run.violation ??= reason;
+/** A call refused by a limit: a `limit` fault of the run (see `violate`), and the plugin's call throws with this reason. */
+function refuse(host: OpHost, run: Run, reason: string): Outcome {
+  host.violate(run, reason);
   return { error: reason };
 }
 
@@ -85,10 +94,10 @@ export const SANDBOX_OPS = {
     const channel = String(args.channel);
     if (!host.grants.writes(channel)) return { error: `not allowed to write to overlay channel "${channel}"` };
     const bytes = valueBytes(argsJson, args, 'data');
-    if (bytes > host.limits.overlayMaxBytes) return refuse(run, `an overlay message of ${bytes} bytes exceeds the limit of ${host.limits.overlayMaxBytes}`);
-    if (run.overlayMessages >= host.limits.overlayPerRun) return refuse(run, `more than ${host.limits.overlayPerRun} overlay messages in ${runName(run.info)}`);
+    if (bytes > host.limits.overlayMaxBytes) return refuse(host, run, `an overlay message of ${bytes} bytes exceeds the limit of ${host.limits.overlayMaxBytes}`);
+    if (run.overlayMessages >= host.limits.overlayPerRun) return refuse(host, run, `more than ${host.limits.overlayPerRun} overlay messages in ${runName(run.info)}`);
     const overRate = host.rates.overlayMessage();
-    if (overRate) return refuse(run, overRate);
+    if (overRate) return refuse(host, run, overRate);
     run.overlayMessages += 1;
     // Parsed from the plugin's JSON just now: plain data, nothing shared with the isolate.
     host.services.overlay(channel, (args.data ?? null) as Json, args.kind === 'state' ? 'state' : 'message', run.info);
@@ -99,13 +108,13 @@ export const SANDBOX_OPS = {
     const fields = args.fields && typeof args.fields === 'object' ? (args.fields as Record<string, Json>) : undefined;
     const message = String(args.message).slice(0, 4096);
     const overRate = host.logBucket.take(Buffer.byteLength(message) + (fields ? valueBytes(argsJson, args, 'fields') : 0));
-    if (overRate) return refuse(run, overRate);
+    if (overRate) return refuse(host, run, overRate);
     host.services.log(level, message, fields, run.info);
     return { result: null };
   }),
   timer: call((host, { generation, run, args }) => {
     // Every timer of the isolate not yet fired or cleared, intervals included.
-    if (generation.timers.size >= host.limits.maxTimers) return refuse(run, `more than ${host.limits.maxTimers} timers at once`);
+    if (generation.timers.size >= host.limits.maxTimers) return refuse(host, run, `more than ${host.limits.maxTimers} timers at once`);
     const ms = Math.max(host.limits.minTimerMs, Math.min(2_147_483_647, Number(args.ms) || 0));
     return { result: host.startTimer(generation, ms, args.repeat === true) };
   }),
@@ -115,6 +124,13 @@ export const SANDBOX_OPS = {
     generation.timers.delete(id);
     return { result: null };
   }),
+  /**
+   * The prelude's word that a call's arguments (`{op, chars}`) were longer than `callMaxChars`:
+   * refused inside the isolate, so that they never cross.
+   */
+  oversize: call((host, { run, args }) =>
+    refuse(host, run, `a call of ${Number(args.chars)} characters to ${String(args.op).slice(0, 40)} exceeds the limit of ${host.limits.callMaxChars}`),
+  ),
   /** The async work of a run has finished (`{run, error?}`). */
   done: call((host, { args }) => {
     const target = host.runs.get(Number(args.run));

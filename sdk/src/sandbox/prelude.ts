@@ -4,10 +4,12 @@
  * the host — the plugin can overwrite any of it — every check happens host-side.
  *
  * Host functions (installed as `__ttlp_call` and `__ttlp_request` before this runs, removed by it,
- * as is the shared `__ttlp_progress` buffer):
+ * as are the shared `__ttlp_progress` buffer and `__ttlp_call_max_chars`):
  * - `call(op, argsJson)` → `{"result":…}` or `{"error":"…"}`, synchronous: overlay, log, timers, run ends;
  * - `request(id, op, argsJson)`, answered later through `__ttlp.settle(id, outcomeJson)`: kv, http.
- * The context reaches them only through `ops`, one stub per operation of `SANDBOX_OPS`.
+ * The context reaches them only through `ops`, one stub per operation of `SANDBOX_OPS`. Arguments
+ * longer than `callMaxChars` as JSON do not cross: the host is only told their length (`oversize`),
+ * so that a plugin's giant string is never copied out of its isolate.
  *
  * Entry points (`__ttlp`): `setup(runId, configJson, pluginId)`, `dispatch(firstRunId, eventsJson,
  * sliceMs)`, `fire(runId, timerId)`, `settle(requestId, outcomeJson)`. Setup and fire return
@@ -47,8 +49,13 @@ export const PRELUDE = String.raw`
       return 'an unprintable error';
     }
   };
+  const argsJson = (op, args) => {
+    const text = stringify(args);
+    if (text.length <= host.callMaxChars) return text;
+    throw new ErrorCtor(parse(host.call('oversize', stringify({ op, chars: text.length }))).error);
+  };
   const call = (op, args) => {
-    const outcome = parse(host.call(op, stringify(args)));
+    const outcome = parse(host.call(op, argsJson(op, args)));
     if (outcome.error !== undefined) throw new ErrorCtor(outcome.error);
     return outcome.result;
   };
@@ -64,9 +71,10 @@ export const PRELUDE = String.raw`
   let nextRequest = 1;
   const request = (op, args) =>
     new PromiseCtor((resolve, reject) => {
+      const text = argsJson(op, args);
       const id = nextRequest++;
       pending.set(id, { resolve, reject, op });
-      host.request(id, op, stringify(args));
+      host.request(id, op, text);
     });
   const ops = {
     ${OP_STUBS},
@@ -192,8 +200,14 @@ export const PRELUDE = String.raw`
       else request.resolve(outcome.result);
     },
   };
-})({ call: globalThis.__ttlp_call, request: globalThis.__ttlp_request, progress: globalThis.__ttlp_progress });
+})({
+  call: globalThis.__ttlp_call,
+  request: globalThis.__ttlp_request,
+  progress: globalThis.__ttlp_progress,
+  callMaxChars: globalThis.__ttlp_call_max_chars,
+});
 delete globalThis.__ttlp_call;
 delete globalThis.__ttlp_request;
 delete globalThis.__ttlp_progress;
+delete globalThis.__ttlp_call_max_chars;
 `;

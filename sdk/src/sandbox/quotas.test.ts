@@ -19,7 +19,7 @@ const REFUSED = `const refused = (error: unknown) => ctx.log.warn(String((error 
 
 const hosts: TestHost[] = [];
 /** The plugin of `source`, allowed everything, with `limits` (and no disabling: every fault is seen). */
-async function start(source: string, limits: Partial<SandboxLimits>, options: Pick<TestHostOptions, 'kv'> = {}): Promise<TestHost> {
+async function start(source: string, limits: Partial<SandboxLimits>, options: Pick<TestHostOptions, 'kv' | 'http'> = {}): Promise<TestHost> {
   const permissions = { events: ['*'], kv: true, http: ['https://hooks.example.com/**'] };
   const host = await createTestHost({ plugin: writePlugin(source, { permissions }), limits: { ...ROOMY_CPU_LIMITS, maxFaults: 100, ...limits }, ...options });
   hosts.push(host);
@@ -114,6 +114,44 @@ describe('http requests', () => {
     await host.send(chat('later'));
     expect(host.httpCalls.at(-1)!.url).toBe('https://hooks.example.com/later');
     expect(host.faults).toHaveLength(3);
+  });
+});
+
+describe('kv and http requests', () => {
+  it('are capped at so many waiting at once; one refused after its run ended (not awaited) is a fault all the same', async () => {
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    // Every request waits until the test answers them all.
+    const waiting = async () => {
+      await answered;
+      return { body: 'ok' };
+    };
+    const urls = ['a0', 'a1', 'a2', 'a3', 'a4', 'b0', 'b1', 'b2'].map((path) => `https://hooks.example.com/${path}`);
+    const host = await start(
+      plugin(`${REFUSED} ctx.on('CHAT', (e) => { for (let i = 0; i < Number(e.payload.message.slice(1)); i++) void ctx.http.fetch('https://hooks.example.com/' + e.payload.message[0] + i).then(() => ctx.log.info('answered'), refused); });`),
+      { requestsWaiting: 3 },
+      { http: Object.fromEntries(urls.map((url) => [url, waiting])) },
+    );
+    await host.send(chat('a5'));
+    // The handler returned at once: both refusals come after its run ended, and count as one fault of it.
+    await vi.waitFor(() => expect(refusals(host)).toHaveLength(2));
+    expect(refusals(host)).toEqual(Array(2).fill('more than 3 kv and http requests waiting for their answer at once'));
+    expect(faultsOf(host)).toEqual(['limit: more than 3 kv and http requests waiting for their answer at once']);
+    expect(host.httpCalls.map((call) => call.url)).toEqual(urls.slice(0, 3));
+    answer();
+    await vi.waitFor(() => expect(host.logs.filter((line) => line.message === 'answered')).toHaveLength(3));
+    // Answered, they no longer count.
+    await host.send(chat('b3'));
+    expect(host.httpCalls.map((call) => call.url)).toEqual([...urls.slice(0, 3), ...urls.slice(5)]);
+    expect(host.faults).toHaveLength(1);
+  });
+
+  it('refused by the kv quota when not awaited are faults too', async () => {
+    const host = await start(plugin(`${REFUSED} ctx.on('CHAT', () => { for (let i = 0; i < 5; i++) void ctx.kv.set('k' + i, i).catch(refused); });`), { kvKeys: 3 });
+    await host.send(chat('go'));
+    await vi.waitFor(() => expect(refusals(host)).toEqual(['more than 3 kv keys', 'more than 3 kv keys']));
+    expect(faultsOf(host)).toEqual(['limit: more than 3 kv keys']);
+    expect([...host.kv.keys()]).toEqual(['k0', 'k1', 'k2']);
   });
 });
 

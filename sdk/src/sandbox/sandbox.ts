@@ -11,6 +11,7 @@
  * plugin.
  */
 import type { EventType } from '../contract/constants.ts';
+import { STORABLE_MAX_DEPTH, storableProblem, storableText } from '../storable-data.ts';
 import { batchOutcome, enterDispatch, msBeforeCurrent, pickBatch } from './batch.ts';
 import { answer, messageOf, parseArgs, runState, type Outcome } from './boundary.ts';
 import { CpuShare, DEFAULT_LIMITS, endWithinDeadline, entryTimeoutMs, enterWithinBudget, LogBucket, OutputRates, type SandboxLimits } from './budgets.ts';
@@ -65,6 +66,7 @@ export class PluginSandbox {
       logBucket: new LogBucket(this.limits),
       rates: new OutputRates(this.limits),
       runs: this.runs,
+      violate: (run, reason) => this.violate(run, reason),
       startTimer: (generation, ms, repeat) => this.startTimer(generation, ms, repeat),
     };
   }
@@ -221,9 +223,10 @@ export class PluginSandbox {
   }
 
   private fault(report: FaultReport, run: RunInfo): Fault {
-    const fault: Fault = { ...report, run, at: new Date() };
+    // The message may quote the plugin (its errors): kept as text the store can hold.
+    const fault: Fault = { ...report, message: storableText(report.message), run, at: new Date() };
     this.options.onFault?.(fault);
-    const tooMany = this.faults.add(report.message);
+    const tooMany = this.faults.add(fault.message);
     if (tooMany) this.disable(tooMany);
     return fault;
   }
@@ -315,6 +318,16 @@ export class PluginSandbox {
     return full;
   }
 
+  /** See `OpHost.violate`. A run still open has not been ended (`endRun`) yet: it reads `violation` then. */
+  private violate(run: Run, reason: string): void {
+    if (this.runs.has(run)) {
+      run.violation ??= reason;
+    } else if (run.violation === undefined) {
+      run.violation = reason;
+      this.fault({ kind: 'limit', message: reason }, run.info);
+    }
+  }
+
   private cpuShareFault(): FaultReport | undefined {
     return this.generation ? this.cpuShare.fault(this.generation.isolate) : undefined;
   }
@@ -339,14 +352,34 @@ export class PluginSandbox {
     return run ? { generation, run } : undefined;
   }
 
+  /**
+   * The arguments of a call, or why they are refused (a limit fault of the run): longer than
+   * `callMaxChars` — checked before they are parsed — or holding what the host cannot store or
+   * pass on (see `storableProblem`).
+   */
+  private readArgs(op: unknown, argsJson: unknown): { args: Record<string, unknown>; argsJson: string } | { refused: string } {
+    const json = String(argsJson);
+    if (json.length > this.limits.callMaxChars) return { refused: `a call of ${json.length} characters exceeds the limit of ${this.limits.callMaxChars}` };
+    const args = parseArgs(json);
+    // A run's end carries the plugin's error as text: it only becomes a fault, whose text is made storable.
+    if (op === 'done') return { args, argsJson: json };
+    const problem = storableProblem(args, `the data passed to ${String(op).slice(0, 40)}`);
+    if (problem) return { refused: `${problem} (plugin data is JSON without NUL characters or unpaired surrogates, at most ${STORABLE_MAX_DEPTH} levels deep)` };
+    return { args, argsJson: json };
+  }
+
   private serveCall(generationNumber: number, op: unknown, argsJson: unknown): string {
     const current = this.current(generationNumber);
     if (!current) return answer({ error: 'the plugin is not running' });
     try {
-      const args = parseArgs(argsJson);
       const serve = callOp(op);
       if (!serve) return answer({ error: `unknown operation ${String(op)}` });
-      return answer(serve(this.opHost, { ...current, args, argsJson: String(argsJson) }));
+      const read = this.readArgs(op, argsJson);
+      if ('refused' in read) {
+        this.violate(current.run, read.refused);
+        return answer({ error: read.refused });
+      }
+      return answer(serve(this.opHost, { ...current, ...read }));
     } catch (error) {
       return answer({ error: messageOf(error) });
     }
@@ -366,15 +399,21 @@ export class PluginSandbox {
       if (this.runs.has(run)) finishRun(run, { fault: entered.fault });
       else this.endRun(run, entered.fault);
     };
-    let args: Record<string, unknown>;
+    let read: ReturnType<PluginSandbox['readArgs']>;
     try {
-      args = parseArgs(argsJson);
+      read = this.readArgs(op, argsJson);
     } catch (error) {
       setImmediate(() => respond({ error: messageOf(error) }));
       return;
     }
+    if ('refused' in read) {
+      const reason = read.refused;
+      this.violate(run, reason);
+      setImmediate(() => respond({ error: reason }));
+      return;
+    }
     const serve = requestOp(op);
-    const served = serve ? serve(this.opHost, { generation, run, args, argsJson: String(argsJson) }) : Promise.reject(new Error(`unknown operation ${String(op)}`));
+    const served = serve ? serve(this.opHost, { generation, run, ...read }) : Promise.reject(new Error(`unknown operation ${String(op)}`));
     // Answers go back on a later turn of the event loop: a plugin awaiting host calls in a loop
     // must not turn into a microtask loop on the host that starves its timers and I/O.
     served.then(

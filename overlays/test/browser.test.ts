@@ -5,18 +5,18 @@
  * own pages and puts back the plugins it changed, so that it runs alone or in any order.
  * With TTLP_SCREENSHOTS=<dir> the screenshots used in the README are written there.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
-import type { PluginView } from '@ttlp/sdk/host-contract';
+import { WIDGET_CHANNELS, type OverlayWidget, type PluginView } from '@ttlp/sdk/host-contract';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { HANG_MS } from '../../host/test/support/patience.ts';
+import { launchChromium } from './chromium.ts';
 import { freePort, HostProcess, repoRoot, type Banner } from './host-process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.TTLP_SCREENSHOTS ? path.resolve(repoRoot, process.env.TTLP_SCREENSHOTS) : undefined;
 
 let browser: Browser;
@@ -49,18 +49,13 @@ async function newPage(viewport: { width: number; height: number }): Promise<Pag
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   await build({ root: path.join(repoRoot, 'overlays'), logLevel: 'warn' });
   dataDir = mkdtempSync(path.join(tmpdir(), 'ttlp-browser-'));
   port = await freePort();
   host = new HostProcess({ port, dataDir });
   banner = await host.start();
   adminToken = banner.adminToken!;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: HANG_MS,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -150,6 +145,8 @@ async function alphaAt(page: Page, png: Buffer, points: Array<[number, number]>)
 async function screenshot(page: Page, name: string, widget?: string): Promise<void> {
   if (!SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // Taken at rest: not mid-way through a bar filling up or a reached goal's celebration.
+  await expect.poll(() => page.evaluate('document.getAnimations().length')).toBe(0);
   const box = widget ? await page.getByTestId(widget).boundingBox() : null;
   const margin = 24;
   const clip = box
@@ -320,5 +317,177 @@ describe('the settings page and overlays in a browser', () => {
     await sendTestEvent('GIFT', { giftName: 'Rose', giftCount: 5, coins: 5 });
     await expect.poll(() => settings.getByTestId('live-feed-row').count()).toBeGreaterThanOrEqual(4);
     await screenshot(settings, 'settings.png');
+  });
+});
+
+const VIEWPORTS = { landscape: { width: 1920, height: 1080 }, portrait: { width: 1080, height: 1920 } };
+
+/**
+ * An overlay page whose socket the test answers instead of the host, as the hub greets a new
+ * page: a hello, then each channel's state. For how a widget looks in a state the plugins would
+ * need many events to reach.
+ */
+async function openOverlayShowing(
+  widget: OverlayWidget,
+  viewport: { width: number; height: number },
+  states: Record<string, unknown>,
+  query = '',
+): Promise<Page> {
+  const page = await newPage(viewport);
+  await page.routeWebSocket(/\/ws\/overlay\//, (socket) => {
+    socket.send(JSON.stringify({ type: 'hello', epoch: 'stand-in', widget, channels: Object.keys(states) }));
+    for (const [channel, state] of Object.entries(states)) socket.send(JSON.stringify({ type: 'reset', channel, seq: 1, state }));
+  });
+  await page.goto(banner.overlays[widget]! + query);
+  return page;
+}
+
+type Box = { x: number; y: number; width: number; height: number };
+const overlaps = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+const inside = (inner: Box, outer: Box) =>
+  inner.x >= outer.x - 0.5 && inner.y >= outer.y - 0.5 && inner.x + inner.width <= outer.x + outer.width + 0.5 && inner.y + inner.height <= outer.y + outer.height + 0.5;
+
+/** One sampled frame of the chat: the box of each line on screen, top to bottom in page order. */
+type ChatFrame = Array<{ text: string; top: number; bottom: number; moving: boolean }>;
+
+/**
+ * Records the chat's line boxes (as drawn, transforms included) on every animation frame until
+ * `stopChatSampler` is called.
+ */
+async function startChatSampler(page: Page): Promise<void> {
+  await page.evaluate(`(() => {
+    const frames = [];
+    window.__chatFrames = frames;
+    window.__chatSampling = true;
+    const sample = () => {
+      frames.push([...document.querySelectorAll('[data-testid="chat"] .line')].map((line) => {
+        const box = line.getBoundingClientRect();
+        return { text: line.querySelector('.text').textContent, top: box.top, bottom: box.bottom, moving: line.getAnimations().length > 0 };
+      }));
+      if (window.__chatSampling) requestAnimationFrame(sample);
+    };
+    requestAnimationFrame(sample);
+  })()`);
+}
+
+async function stopChatSampler(page: Page): Promise<ChatFrame[]> {
+  return page.evaluate('(() => { window.__chatSampling = false; return window.__chatFrames; })()') as Promise<ChatFrame[]>;
+}
+
+/** Every pair of lines in a frame where the upper one reaches into the one below it (by more than rounding). */
+function chatOverlaps(frames: ChatFrame[]): string[] {
+  const found: string[] = [];
+  frames.forEach((frame, index) => {
+    frame.forEach((upper, i) => {
+      for (const lower of frame.slice(i + 1)) {
+        const overlap = upper.bottom - lower.top;
+        if (overlap > 0.5) found.push(`frame ${index}: "${upper.text}" over "${lower.text}" by ${overlap.toFixed(1)} px`);
+      }
+    });
+  });
+  return found;
+}
+
+describe('the widgets as a streamer sees them', () => {
+  it('never draws one chat line over another while lines slide in and out', async () => {
+    await enablePlugin('chat');
+    const chat = await openOverlay('chat');
+    // Animations at a tenth of their speed: arrivals come while earlier lines still move, and
+    // frames land mid-motion however busy the machine is.
+    const devtools = await chat.page.context().newCDPSession(chat.page);
+    await devtools.send('Animation.enable');
+    await devtools.send('Animation.setPlaybackRate', { playbackRate: 0.1 });
+    await startChatSampler(chat.page);
+    const texts = [
+      'first!',
+      'this is a longer message that wraps onto a second line of the chat box, maybe even a third one',
+      'hi',
+      'where are you streaming from today?',
+      'ok',
+      'another long one: the quick brown fox jumps over the lazy dog while the chat keeps on scrolling by',
+      'lol',
+      'gg',
+      'what game is next?',
+      'love this',
+      'a third long message to push the oldest lines out of the box while the new ones are still sliding in',
+      'bye',
+    ];
+    for (const [index, text] of texts.entries()) {
+      const message = `${index + 1}. ${text}`;
+      await sendTestEvent('CHAT', { message });
+      await expect.poll(() => chat.page.getByTestId('chat').textContent()).toContain(message);
+    }
+    // Until every line has settled: the outgoing ones are gone and the last one is in place.
+    await expect.poll(() => chat.page.evaluate('document.getAnimations().length')).toBe(0);
+    const frames = await stopChatSampler(chat.page);
+    // The frames saw lines move, and the first line come and then leave (pushed out by the later ones).
+    expect(frames.filter((frame) => frame.some((line) => line.moving)).length).toBeGreaterThan(10);
+    const showsFirst = (frame: ChatFrame) => frame.some((line) => line.text === `1. ${texts[0]}`);
+    expect([frames.some(showsFirst), showsFirst(frames.at(-1)!)]).toEqual([true, false]);
+    expect(chatOverlaps(frames)).toEqual([]);
+  });
+
+  it('shows a reached goal as done: a full bar, a Done label and the real count', async () => {
+    const goals = [
+      { id: 'likes', kind: 'likes', title: 'Likes', current: 2001, target: 1000, percent: 100, reached: true },
+      { id: 'follows', kind: 'follows', title: 'New followers', current: 1, target: 50, percent: 2, reached: false },
+      { id: 'camera', kind: 'coins', title: 'A new camera for the stream, and a light to go with it', current: 12_000, target: 12_000, percent: 100, reached: true },
+    ];
+    for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+      const page = await openOverlayShowing('goals', viewport, { [WIDGET_CHANNELS.goals[0]]: { goals } });
+      const goal = (id: string) => page.locator(`[data-goal-id="${id}"]`);
+      await expect.poll(() => goal('likes').locator('.numbers').textContent()).toBe('2,001');
+      expect(await goal('camera').locator('.numbers').textContent()).toBe('12,000');
+      expect(await goal('follows').locator('.numbers').textContent()).toBe('1 / 50');
+      expect([await goal('likes').getByTestId('goal-done').textContent(), await goal('follows').getByTestId('goal-done').count()]).toEqual(['Done', 0]);
+      for (const id of ['likes', 'camera']) {
+        // The bar grows to full (it moves to its width), and nothing in the heading runs into anything else.
+        const track = (await goal(id).locator('.track').boundingBox())!;
+        await expect.poll(async () => (await goal(id).locator('.fill').boundingBox())!.width).toBeCloseTo(track.width, 0);
+        const box = (await goal(id).boundingBox())!;
+        const parts = await Promise.all(['.title', '[data-testid="goal-done"]', '.numbers'].map(async (part) => (await goal(id).locator(part).boundingBox())!));
+        expect(parts.map((part) => inside(part, box))).toEqual([true, true, true]);
+        expect([overlaps(parts[0]!, parts[1]!), overlaps(parts[1]!, parts[2]!)]).toEqual([false, false]);
+      }
+      await screenshot(page, `overlay-goals-done-${name}.png`, 'goals');
+    }
+  });
+
+  it('puts the singular noun after a count of one on the leaderboard and the counters', async () => {
+    const board = {
+      gifters: [
+        { userId: '2', uniqueId: 'bob', displayName: 'Bob', coins: 1500 },
+        { userId: '1', uniqueId: 'alice', displayName: 'Alice', coins: 1 },
+      ],
+      likers: [
+        { userId: '2', uniqueId: 'bob', displayName: 'Bob', likes: 2 },
+        { userId: '1', uniqueId: 'alice', displayName: 'Alice', likes: 1 },
+      ],
+    };
+    const counters = { sessionId: 's', likes: 1, viewers: 1, follows: 2, shares: 0, coins: 1000 };
+    for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+      const leaderboard = await openOverlayShowing('leaderboard', viewport, { [WIDGET_CHANNELS.leaderboard[0]]: board });
+      const values = (list: string) => leaderboard.locator(`[data-list="${list}"] .value`).allTextContents();
+      await expect.poll(() => values('gifters')).toEqual(['1,500 coins', '1 coin']);
+      expect(await values('likers')).toEqual(['2 likes', '1 like']);
+      await screenshot(leaderboard, `overlay-leaderboard-nouns-${name}.png`, 'leaderboard');
+      const page = await openOverlayShowing('counters', viewport, { [WIDGET_CHANNELS.counters[0]]: counters }, '&show=likes,viewers,follows,shares,coins');
+      await expect
+        .poll(async () => (await page.locator('[data-counter]').allTextContents()).map((text) => text.replace(/\s+/g, ' ').trim()))
+        .toEqual(['♥ 1 Like', '● 1 Viewer', '+ 2 Follows', '↗ 0 Shares', '◆ 1,000 Coins']);
+      await screenshot(page, `overlay-counters-nouns-${name}.png`, 'counters');
+    }
+  });
+
+  it('keeps every counter on the canvas, wrapping a row too wide for it', async () => {
+    const counters = { sessionId: 's', likes: 1_234_567, viewers: 12_345, follows: 1234, shares: 567, coins: 98_765 };
+    for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+      const page = await openOverlayShowing('counters', viewport, { [WIDGET_CHANNELS.counters[0]]: counters }, '&show=likes,viewers,follows,shares,coins');
+      await expect.poll(() => page.locator('[data-counter]').count()).toBe(5);
+      const boxes = await Promise.all((await page.locator('[data-counter]').all()).map(async (counter) => (await counter.boundingBox())!));
+      const canvas = { x: 0, y: 0, ...viewport };
+      expect(boxes.map((box) => inside(box, canvas))).toEqual([true, true, true, true, true]);
+      await screenshot(page, `overlay-counters-wide-${name}.png`, 'counters');
+    }
   });
 });

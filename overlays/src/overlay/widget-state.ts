@@ -16,7 +16,7 @@ export interface GoalView {
   title: string;
   current: number;
   target: number;
-  /** 0–100, rounded down; 100 only when reached. */
+  /** 0–100, rounded down: 100 exactly when reached, so a reached goal's bar is always full. */
   percent: number;
   reached: boolean;
 }
@@ -31,8 +31,8 @@ export function parseGoals(state: unknown): GoalView[] {
     const target = count(goal?.target);
     if (goal === null || typeof goal.id !== 'string' || current === null || target === null) continue;
     const reached = goal.reached === true || (target > 0 && current >= target);
-    const computed = target > 0 ? Math.floor((current / target) * 100) : 100;
-    const percent = Math.min(100, Math.floor(count(goal.percent) ?? computed));
+    const computed = target > 0 ? (current / target) * 100 : 0;
+    const percent = reached ? 100 : Math.min(99, Math.floor(count(goal.percent) ?? computed));
     views.push({
       id: goal.id,
       kind: text(goal.kind, 32),
@@ -44,6 +44,14 @@ export function parseGoals(state: unknown): GoalView[] {
     });
   }
   return views;
+}
+
+/**
+ * The numbers beside a goal's title: "412 / 1,000" on the way, and once reached the real count
+ * alone ("2,001"), since a done label says the target was met and "2,001 / 1,000" reads as an error.
+ */
+export function goalNumbers(goal: Pick<GoalView, 'current' | 'target' | 'reached'>, numbers: Intl.NumberFormat): string {
+  return goal.reached ? numbers.format(goal.current) : `${numbers.format(goal.current)} / ${numbers.format(goal.target)}`;
 }
 
 /** The goal id of a `reached` message, or null. */

@@ -149,12 +149,12 @@ async function throughput(kind: BackendKind, withPlugins = false): Promise<numbe
  */
 async function dispatchOverhead(events: number, batchSize: number): Promise<number> {
   const probe = writeDispatchProbe();
-  const code = await bundlePlugin(probe, 'index.ts').finally(() => rmSync(probe, { recursive: true, force: true }));
+  const bundle = await bundlePlugin(probe, 'index.ts').finally(() => rmSync(probe, { recursive: true, force: true }));
   const sandboxes = await Promise.all(
     Array.from({ length: 5 }, (_, i) =>
       ThreadedSandbox.start({
         pluginId: `probe-${i}`,
-        code,
+        ...bundle,
         config: {},
         grants: ['events:*'],
         limits: undefined,

@@ -7,6 +7,7 @@
  */
 import type { UnifiedEvent } from '@ttlp/sdk';
 import { AccessTokens } from './api/auth.ts';
+import { publishLocalAccess } from './api/local-access.ts';
 import { HostServer, OVERLAYS_DIST_DIR } from './api/server.ts';
 import { pluginLimits, retentionPolicy, type HostConfig } from './config.ts';
 import { IngestBoard } from './ingest/status.ts';
@@ -25,7 +26,7 @@ import { redactUrl } from './store/database.ts';
 
 export interface HostOptions {
   log: Logger;
-  /** Reload a running plugin when its files change (`--dev`). */
+  /** Reload a running plugin when its files change, and list plugin folders as they appear and go (`--dev`). */
   dev?: boolean;
   /** false: feed nothing, run only the pipeline stages (`--no-ingest`). Default true. */
   ingest?: boolean;
@@ -47,9 +48,13 @@ interface HostParts {
   feed?: LiveFeed;
   counters?: HostCounters;
   server?: HostServer;
+  /** Removes what tells local `ttlp` commands how to reach this host (embedded database only). */
+  localAccess?: () => void;
 }
 
 async function closeParts(parts: HostParts): Promise<void> {
+  // First: a command started from now on finds no host, and opens the database once it is free.
+  parts.localAccess?.();
   await parts.retention.stop();
   // Sockets first (clients are told the host is going away), then the server, then the bus readers.
   await parts.hub?.close();
@@ -148,7 +153,7 @@ export async function createHost(config: HostConfig, options: HostOptions): Prom
     plugins.followStore(PLUGIN_CHANGES_POLL_MS);
     if (options.dev) {
       plugins.watch();
-      log.info('development mode: running plugins reload when their files change');
+      log.info('development mode: plugins reload when their files change; new plugin folders are listed as they appear');
     }
     const available = plugins.available.map((plugin) => plugin.manifest.id);
     log.info(
@@ -186,9 +191,17 @@ export async function createHost(config: HostConfig, options: HostOptions): Prom
       config,
     );
     parts.server = server;
+    // The embedded database is this process's alone: `ttlp plugin …` on this machine comes through the API instead.
+    if (pipeline.store.driver === 'pglite') parts.localAccess = publishLocalAccess(config.dataDir, { pid: process.pid, url: server.url, token: tokens.issueLocalToken() });
     const backends = `storage ${pipeline.store.driver} (${pipeline.store.location}), bus ${pipeline.bus.kind}${config.redisUrl ? ` (${redactUrl(config.redisUrl)})` : ''}`;
     const supervisor = new IngestSupervisor({ config, pipeline, log, metrics, board, enabled: options.ingest !== false, recordings, backends });
-    return new Host({ pipeline, retention: parts.retention, plugins, hub, feed, counters: parts.counters, server }, supervisor, log, tokens, firstAdminToken);
+    return new Host(
+      { pipeline, retention: parts.retention, plugins, hub, feed, counters: parts.counters, server, localAccess: parts.localAccess ?? (() => undefined) },
+      supervisor,
+      log,
+      tokens,
+      firstAdminToken,
+    );
   } catch (error) {
     await closeParts(parts);
     throw error;

@@ -74,6 +74,8 @@ describe('server rendering smoke test', () => {
         enabled: false,
         running: false,
         state: 'stopped',
+        status: 'installed',
+        dir: `plugins/${pkg.ttlp.id}`,
         requestedPermissions: ['events:GIFT', 'kv'],
         grantedPermissions: [],
         configSchema: pkg.ttlp.config,

@@ -30,6 +30,32 @@ export const PluginPermissionsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const WIDGET_ID_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
+
+/** What a widget's page is sized for when its manifest does not say: a landscape 1080p scene. */
+export const DEFAULT_WIDGET_SIZE = { width: 1920, height: 1080 } as const;
+
+export const PluginWidgetSchema = Type.Object(
+  {
+    id: Type.String({ pattern: WIDGET_ID_PATTERN, description: "Lower-case id, unique among the plugin's widgets" }),
+    displayName: Type.String({ minLength: 1, maxLength: 64 }),
+    entry: Type.String({ minLength: 1, maxLength: 256, description: "The widget's browser module (TS or JS), relative to the package folder" }),
+    channels: Type.Array(Type.String({ pattern: CHANNEL_PATTERN }), {
+      minItems: 1,
+      uniqueItems: true,
+      description: "Channels of the plugin's `overlayChannels` the widget shows",
+    }),
+    size: Type.Optional(
+      Type.Object(
+        { width: Type.Integer({ minimum: 16, maximum: 7680 }), height: Type.Integer({ minimum: 16, maximum: 7680 }) },
+        { additionalProperties: false, description: 'The size of the OBS browser source it is made for; default 1920×1080 (1080×1920 for a vertical stream)' },
+      ),
+    ),
+    options: Type.Optional(Type.Object({}, { additionalProperties: true, description: "JSON Schema of the widget's options, set per URL (query parameters)" })),
+  },
+  { additionalProperties: false },
+);
+
 export const PluginManifestSchema = Type.Object(
   {
     id: Type.String({ pattern: PLUGIN_ID_PATTERN, description: 'Lower-case id, unique on the host' }),
@@ -42,12 +68,14 @@ export const PluginManifestSchema = Type.Object(
       Type.Array(Type.String({ pattern: CHANNEL_PATTERN }), { uniqueItems: true, description: 'Overlay channels the plugin writes' }),
     ),
     config: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'JSON Schema of the plugin settings' })),
+    widgets: Type.Optional(Type.Array(PluginWidgetSchema, { maxItems: 16, description: 'Overlay widgets the plugin ships: each a page for OBS showing some of its channels' })),
   },
   { additionalProperties: false, $id: 'https://ttlp.dev/contracts/plugin-manifest.v1.schema.json' },
 );
 
 export type PluginManifest = Static<typeof PluginManifestSchema>;
 export type PluginPermissions = Static<typeof PluginPermissionsSchema>;
+export type PluginWidget = Static<typeof PluginWidgetSchema>;
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 addFormats(ajv);
@@ -66,8 +94,38 @@ export function validateManifest(value: unknown): ManifestResult {
       problems.push(`/config is not a valid JSON Schema: ${(error as Error).message}`);
     }
   }
-  if (value.entry.startsWith('/') || value.entry.split(/[\\/]/).includes('..')) problems.push('/entry must stay inside the plugin folder');
+  if (!insideFolder(value.entry)) problems.push('/entry must stay inside the plugin folder');
+  problems.push(...widgetProblems(value));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, manifest: value };
+}
+
+/** True for a relative path that stays inside the plugin folder. */
+function insideFolder(file: string): boolean {
+  return !file.startsWith('/') && !/^[a-zA-Z]:/.test(file) && !file.split(/[\\/]/).includes('..');
+}
+
+/** What is wrong with the manifest's widgets beyond their shape: ids, entries, channels, options schemas. */
+function widgetProblems(manifest: PluginManifest): string[] {
+  const problems: string[] = [];
+  const declared = new Set(manifest.overlayChannels ?? []);
+  const seen = new Set<string>();
+  (manifest.widgets ?? []).forEach((widget, index) => {
+    const where = `/widgets/${index}`;
+    if (seen.has(widget.id)) problems.push(`${where}/id "${widget.id}" is used by another widget of the plugin`);
+    seen.add(widget.id);
+    if (!insideFolder(widget.entry)) problems.push(`${where}/entry must stay inside the plugin folder`);
+    for (const channel of widget.channels)
+      if (!declared.has(channel)) problems.push(`${where}/channels: "${channel}" is not one of the plugin's overlayChannels`);
+    if (widget.options !== undefined) {
+      if ((widget.options as { type?: unknown }).type !== 'object') problems.push(`${where}/options must be a JSON Schema of type "object" (one property per URL option)`);
+      try {
+        new Ajv({ strict: false }).compile(widget.options as AnySchema);
+      } catch (error) {
+        problems.push(`${where}/options is not a valid JSON Schema: ${(error as Error).message}`);
+      }
+    }
+  });
+  return problems;
 }
 
 /**

@@ -39,6 +39,7 @@ const ADMIN_ROUTES: Array<[string, string]> = [
   ['GET', '/api/sessions/00000000-0000-4000-8000-000000000000/events'],
   ['POST', '/api/sessions/00000000-0000-4000-8000-000000000000/replay'],
   ['GET', '/api/plugins'],
+  ['POST', '/api/plugins/alerts/grant'],
   ['POST', '/api/plugins/alerts/enable'],
   ['POST', '/api/plugins/alerts/disable'],
   ['PUT', '/api/plugins/alerts/config'],
@@ -107,6 +108,18 @@ describe('auth', () => {
     expect(JSON.stringify(list)).not.toContain(token);
     expect((await host.app.inject({ method: 'DELETE', url: `/api/tokens/${tokenId}`, headers: host.admin })).statusCode).toBe(204);
     expect((await host.app.inject({ method: 'GET', url: '/api/plugins', headers: bearer })).statusCode).toBe(401);
+  });
+
+  it("accepts the host's token for local commands as a bearer: never stored, and only the latest one", async () => {
+    const first = host.tokens.issueLocalToken();
+    expect(first).toMatch(/^ttlp_api_/);
+    const me = await host.app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${first}` } });
+    expect(me.json()).toEqual({ kind: 'api', tokenId: 'command-line' });
+    const listed = (await host.app.inject({ method: 'GET', url: '/api/tokens', headers: host.admin })).json();
+    expect(JSON.stringify(listed)).not.toContain('command-line');
+    const second = host.tokens.issueLocalToken();
+    expect((await host.app.inject({ method: 'GET', url: '/api/plugins', headers: { authorization: `Bearer ${second}` } })).statusCode).toBe(200);
+    expect((await host.app.inject({ method: 'GET', url: '/api/plugins', headers: { authorization: `Bearer ${first}` } })).statusCode).toBe(401);
   });
 
   it('gives each widget an overlay URL whose token can be regenerated (the old one stops working)', async () => {

@@ -26,6 +26,8 @@ import { pluginRoutes } from './routes/plugins.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { staticRoutes } from './static.ts';
+import { WidgetCatalog } from '../plugin-widgets/catalog.ts';
+import { pluginWidgetRoutes } from '../plugin-widgets/routes.ts';
 
 /** What the routes work with. */
 export interface ApiServices {
@@ -132,6 +134,8 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
+  // The widgets of the running plugins: their pages, builds, sockets and URLs.
+  const widgets = new WidgetCatalog(services.plugins);
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/auth' });
   await app.register(async (admin) => {
@@ -140,10 +144,11 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     await admin.register(sessionRoutes);
     await admin.register(pluginRoutes);
     await admin.register(eventRoutes);
-    await admin.register(tokenRoutes);
+    await admin.register(tokenRoutes, { widgets });
     await admin.register(gdprRoutes);
   }, { prefix: '/api' });
-  if (services.sockets) await app.register(overlaySocketRoutes, services.sockets);
+  if (services.sockets) await app.register(overlaySocketRoutes, { ...services.sockets, pluginWidgetChannels: (pluginId, widgetId) => widgets.find(pluginId, widgetId)?.keys });
+  await app.register(pluginWidgetRoutes, { catalog: widgets });
   await app.register(staticRoutes);
   return app;
 }

@@ -1,10 +1,12 @@
 /**
  * Who is asking: the admin token (printed once at the first start), settings-page sessions made
- * from it (an httpOnly, SameSite=Strict cookie), API tokens (bearer) and overlay tokens (one per
- * widget, read-only, in the overlay URL). Lookups are by hash and cached for a few seconds;
+ * from it (an httpOnly, SameSite=Strict cookie), API tokens (bearer), the host's own token for
+ * `ttlp` commands on its machine (bearer, never stored; local-access.ts) and overlay tokens (one
+ * per widget, read-only, in the overlay URL). Lookups are by hash and cached for a few seconds;
  * failed logins are limited per client address. The `authentication` plugin answers it once per
  * request, as `request.principal`, for the `/api` scope and the socket routes alike.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -13,6 +15,7 @@ import {
   adminTokenIssued,
   findToken,
   getToken,
+  hashToken,
   insertToken,
   listTokens,
   newToken,
@@ -49,6 +52,8 @@ const SESSION_TTL_MS = 7 * 24 * 3600_000;
 /** Revocations reach other hosts within this long. */
 const CACHE_TTL_MS = 10_000;
 const TOUCH_EVERY_MS = 60_000;
+/** Who sends the local token: `ttlp` commands on the host's machine, with an API token's rights. */
+const COMMAND_LINE: Principal = { kind: 'api', tokenId: 'command-line' };
 
 interface CachedPrincipal {
   principal: Principal | undefined;
@@ -58,8 +63,20 @@ interface CachedPrincipal {
 export class AccessTokens {
   private readonly cache = new Map<string, CachedPrincipal>();
   private readonly touched = new Map<string, number>();
+  /** The SHA-256 of this process's local token, once `issueLocalToken` made it. */
+  private localTokenHash: Buffer | undefined;
 
   constructor(private readonly store: Store) {}
+
+  /**
+   * A token for `ttlp` commands on this machine (handed over by local-access.ts): only this process
+   * knows it, it is never stored, and it ends with the process. A new one replaces the last.
+   */
+  issueLocalToken(): string {
+    const token = newToken('api');
+    this.localTokenHash = Buffer.from(hashToken(token), 'hex');
+    return token;
+  }
 
   /** On the first start: issues the admin token and returns it (the only time it is readable). */
   async issueFirstAdminToken(): Promise<string | undefined> {
@@ -82,7 +99,7 @@ export class AccessTokens {
   async authenticate(request: FastifyRequest): Promise<Principal | undefined> {
     const header = request.headers.authorization;
     const bearer = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : undefined;
-    if (bearer) return this.principalOf(bearer);
+    if (bearer) return this.isLocalToken(bearer) ? COMMAND_LINE : this.principalOf(bearer);
     const cookie = request.cookies?.[SESSION_COOKIE];
     if (cookie) {
       const principal = await this.principalOf(cookie);
@@ -144,6 +161,11 @@ export class AccessTokens {
     // Every cached principal of that token goes; the cache is keyed by token, not id.
     for (const [key, cached] of this.cache) if (cached.principal?.tokenId === tokenId) this.cache.delete(key);
     return revoked;
+  }
+
+  private isLocalToken(token: string): boolean {
+    const expected = this.localTokenHash;
+    return expected !== undefined && timingSafeEqual(Buffer.from(hashToken(token), 'hex'), expected);
   }
 
   private async createOverlayToken(widget: string): Promise<{ tokenId: string; token: string }> {

@@ -433,10 +433,15 @@ describe('API fuzzing', () => {
       'POST /api/plugins/:id/dry-run',
       'POST /api/events/test',
       'DELETE /api/tokens/:id',
-      'POST /api/overlays/:widget/regenerate',
-      'GET /overlay/:widget',
+      // A parametric piece that several routes share is listed by one of its names.
+      'POST /api/overlays/:pluginId/regenerate',
+      'POST /api/overlays/:pluginId/:widgetId/regenerate',
+      'GET /overlay/:pluginId',
+      'GET /overlay/:pluginId/:widgetId',
+      'GET /overlay/:pluginId/:widgetId/widget.js',
       'GET /assets/*',
       'GET /ws/overlay/:widget',
+      'GET /ws/overlay/:widget/:widgetId',
       'GET /ws/live',
     ])
       expect(routes).toContain(expected);

@@ -91,7 +91,7 @@ function buildProgram(run: (code: number) => void): Command {
     .option('--data-dir <dir>', 'where the embedded database keeps its files (env DATA_DIR, default ./data)')
     .option('--no-ingest', 'run only the pipeline stages, no provider (extra hosts sharing Redis and PostgreSQL)')
     .option('--plugins-dir <dir>', 'folder of installed plugins (env PLUGINS_DIR, default ./data/plugins)')
-    .option('--dev', 'reload a running plugin when its files change (its kv is kept)')
+    .option('--dev', 'reload a running plugin when its files change (its kv is kept), and list plugin folders as they come and go')
     .option('--port <n>', 'port of the settings page, overlays and API (env PORT, default 8787; 0 = any free port)')
     .option('--host <address>', 'address to listen on (env HOST, default 127.0.0.1; 0.0.0.0 for other machines)')
     .addHelpText('after', `${BACKENDS_HELP}\n${LIVE_HELP}`)
@@ -269,15 +269,23 @@ Control it while it runs (POST; user=<name> where a room is meant):
   /__fake/drop  /__fake/end?user=  /__fake/offline?user=  /__fake/live?user=
   /__fake/rate-limit?requests=N&retryAfter=S      GET /__fake/status`;
 
+const RUNNING_HOST_HELP = `
+While a host on this machine runs on the embedded database (the same DATA_DIR), the command
+goes through that host's HTTP API, which applies a change at once, on the plugins that host
+found (its PLUGINS_DIR, not --plugins-dir). The host leaves its URL and a token valid while it
+runs in DATA_DIR/host-access.json. Otherwise the command works on the database; hosts on the
+same PostgreSQL apply a change within 5 s.`;
+
 const PLUGINS_HELP = `
 Plugins are found in the repository's plugins/ and in PLUGINS_DIR (default ./data/plugins).
-Hosts on the same PostgreSQL apply changes within 5 s. The embedded database belongs to one
-process: stop the host first, or use the settings page.`;
+While a host on this machine runs on the embedded database (the same DATA_DIR), list, grant,
+enable, disable and config go through that host's HTTP API, which applies a change at once.
+Otherwise they work on the database; hosts on the same PostgreSQL apply a change within 5 s.`;
 
 function addPluginCommands(program: Command, run: (code: number) => void): void {
   const plugin = program.command('plugin').description('list, grant, enable, disable, configure and create plugins').addHelpText('after', PLUGINS_HELP);
   const withPluginOptions = (command: Command) =>
-    withBackendOptions(command).option('--plugins-dir <dir>', 'folder of installed plugins (env PLUGINS_DIR, default ./data/plugins)');
+    withBackendOptions(command).option('--plugins-dir <dir>', 'folder of installed plugins (env PLUGINS_DIR, default ./data/plugins)').addHelpText('after', RUNNING_HOST_HELP);
 
   withPluginOptions(plugin.command('list').description('the plugins found, their state and permissions, and the limits they run within'))
     .option('--json', 'print the list as JSON')
@@ -313,8 +321,10 @@ function addPluginCommands(program: Command, run: (code: number) => void): void 
   ).action(async (id, options) => {
     loadDotEnv();
     const { runPluginEnable } = await import('./plugin-command.ts');
-    await runPluginEnable(id, options, process.env);
+    const failure = await runPluginEnable(id, options, process.env);
     printSummary(`${id}: enabled`);
+    // The running host started it at once, and its setup failed.
+    if (failure) process.stderr.write(`ttlp: ${id} is not running: ${failure}\n`);
     run(0);
   });
 
@@ -345,11 +355,13 @@ function addPluginCommands(program: Command, run: (code: number) => void): void 
     .description('create a plugin folder with its manifest, entry and a passing test')
     .argument('<id>', 'plugin id: lower-case letters, digits and dashes')
     .option('--dir <dir>', 'parent folder (default: PLUGINS_DIR, ./data/plugins)')
+    .option('--widget', 'also an overlay widget that shows what the plugin sends, with its test')
     .action(async (id, options) => {
       loadDotEnv();
-      const { scaffoldPlugin } = await import('./new-plugin.ts');
-      const dir = scaffoldPlugin(id, options.dir ?? process.env.PLUGINS_DIR ?? './data/plugins');
-      printSummary(`created ${dir}\ntest it: npx vitest run --root ${dir}\nenable it: ttlp plugin enable ${id} --grant-all`);
+      const { scaffoldPlugin, nextSteps } = await import('./new-plugin.ts');
+      const pluginsDir = process.env.PLUGINS_DIR ?? './data/plugins';
+      const dir = scaffoldPlugin(id, options.dir ?? pluginsDir, { widget: options.widget === true });
+      printSummary(nextSteps(id, dir, pluginsDir));
       run(0);
     });
 }

@@ -1,12 +1,17 @@
 /** `ttlp plugin …` as a user runs it, from scaffolding a plugin to the host running it. */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, pluginQuotas } from '@ttlp/sdk/sandbox';
+import type { PluginView } from '@ttlp/sdk/host-contract';
+import { LOCAL_ACCESS_FILE } from '../api/local-access.ts';
 import { repoRoot } from '../../test/support/captures.ts';
-import { endWithTest } from '../../test/support/ttlp-process.ts';
+import { startHost } from '../../test/support/host-process.ts';
+import { writePluginRoot } from '../../test/support/plugin-root.ts';
+import { endWithTest, runTtlp } from '../../test/support/ttlp-process.ts';
 import type { PluginListEntry } from './plugin-command.ts';
 
 const bin = path.join(repoRoot, 'host/bin/ttlp.js');
@@ -43,6 +48,15 @@ function run(command: string[], options: { stopWhen?: RegExp } = {}): Promise<{ 
 }
 
 const ttlp = (args: string[], options?: { stopWhen?: RegExp }) => run(['--no-node-snapshot', bin, ...args], options);
+
+/** A port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe('ttlp plugin', () => {
   it('scaffolds a plugin whose generated test passes, then grants, enables, configures and runs it', async () => {
@@ -101,5 +115,66 @@ describe('ttlp plugin', () => {
     const unknown = await ttlp(['plugin', 'enable', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no plugin "nope" \(found: alerts, chat/);
+  });
+
+  it('goes through the host that holds the embedded database: the same list, changes applied at once, a failed setup shown with its reason', async () => {
+    const root = writePluginRoot([
+      {
+        // kv without the kv grant: the setup's first await rejects, so the setup throws.
+        id: 'no-setup',
+        permissions: { events: ['CHAT'] },
+        source: `
+          import { definePlugin } from '@ttlp/sdk';
+          export default definePlugin({ async setup(ctx) { await ctx.kv.get('greeting'); ctx.on('CHAT', () => {}); } });`,
+      },
+      {
+        id: 'counter',
+        permissions: { events: ['CHAT'], kv: true },
+        source: `
+          import { definePlugin } from '@ttlp/sdk';
+          export default definePlugin({ setup(ctx) { ctx.on('CHAT', async () => ctx.kv.set('chats', ((await ctx.kv.get('chats')) ?? 0) + 1)); } });`,
+      },
+    ]);
+    const data = mkdtempSync(path.join(tmpdir(), 'ttlp-data-'));
+    const plugin = (...args: string[]) => runTtlp(['plugin', ...args], { cwd, env: { DATA_DIR: data, PLUGINS_DIR: root.dir, NO_COLOR: '1' } });
+
+    expect((await plugin('grant', 'counter', 'kv')).stdout).toBe('counter: granted kv\n');
+    const listed = await plugin('list');
+    const listedJson = await plugin('list', '--json');
+
+    const host = await startHost({ args: ['--data-dir', data, '--no-ingest'], env: { PLUGINS_DIR: root.dir } });
+    const admin = { authorization: `Bearer ${host.adminToken}` };
+    const viewOf = async (id: string) => (await (await fetch(`${host.url}/api/plugins/${id}`, { headers: admin })).json()) as PluginView;
+    // The same output as on the store itself.
+    expect(await plugin('list')).toEqual(listed);
+    expect(await plugin('list', '--json')).toEqual(listedJson);
+
+    const failed = await plugin('enable', 'no-setup', '--grant-all');
+    const reason = 'setup failed: error: Error: not allowed to use kv (grant "kv" is missing)';
+    expect(failed).toEqual({ code: 0, stdout: 'no-setup: enabled\n', stderr: `ttlp: no-setup is not running: ${reason}\n` });
+    // A fault per attempt to start it: the host's own poll of the database may have tried it too.
+    const shown = (await plugin('list')).stdout;
+    expect(shown).toContain('no-setup  no-setup 1.0.0  failed (its setup failed, so it does not run)\n  permissions: events:CHAT\n');
+    expect(shown).toMatch(/\n {2}last error \(\d faults\): setup failed: error: Error: not allowed to use kv \(grant "kv" is missing\)\n/);
+
+    // Refusals as on the store, changes applied by the host at once.
+    expect(await plugin('enable', 'counter')).toMatchObject({ code: 2, stderr: 'ttlp: counter needs these permissions granted first: events:CHAT\n' });
+    expect(await plugin('enable', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^ttlp: no plugin "nope" \(found: alerts, chat, .*counter, no-setup\)/) });
+    expect(await plugin('config', 'counter', '--set', '[1]')).toMatchObject({ code: 2, stderr: expect.stringContaining('the settings must be a JSON object') });
+    expect((await plugin('grant', 'counter', '--all')).stdout).toBe('counter: granted events:CHAT, kv\n');
+    expect((await plugin('enable', 'counter')).stdout).toBe('counter: enabled\n');
+    expect(await viewOf('counter')).toMatchObject({ running: true, state: 'running' });
+    expect((await plugin('config', 'counter')).stdout).toBe('{}\n');
+    expect((await plugin('disable', 'counter')).stdout).toBe('counter: disabled\n');
+    expect(await viewOf('counter')).toMatchObject({ running: false, state: 'disabled' });
+    const during = await plugin('list', '--json');
+
+    expect(await host.stop()).toBe(0);
+    expect(await plugin('list', '--json')).toEqual(during);
+    // A host that crashed leaves its file; a live pid (this test's) with nothing at its URL: the store is used.
+    writeFileSync(path.join(data, LOCAL_ACCESS_FILE), JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${await closedPort()}`, token: 'ttlp_api_gone' }));
+    expect(await plugin('list', '--json')).toEqual(during);
+    rmSync(data, { recursive: true, force: true });
+    root.remove();
   });
 });

@@ -58,7 +58,10 @@ export interface SocketOwner {
 
 /** One widget's socket. Until its resume is handled, live frames for it wait in `queue`. */
 interface OverlayClient {
-  widget: OverlayWidget;
+  /** A first-party widget's name, or a plugin's widget as `<pluginId>/<widgetId>`. */
+  widget: string;
+  /** The channels (`<pluginId>/<channel>`) the widget shows. */
+  keys: readonly string[];
   connection: ClientSocket;
   /** Each channel as it was when the socket opened: catch-up or reset covers up to there. */
   snapshots: Map<string, ChannelSnapshot>;
@@ -72,10 +75,13 @@ export class OverlayHub {
   /** Sequence numbers compare only within one epoch; a new hub (a host restart) starts a new one. */
   readonly epoch = randomBytes(12).toString('base64url');
   private readonly settings: Required<Omit<OverlayHubOptions, 'bus' | 'log' | 'consumer' | 'blockMs'>>;
-  /** Only the channels some widget shows: anything else would have no reader and only cost memory. */
+  /**
+   * Every channel published to since the hub started: plugins publish only the channels their
+   * manifest declares, and a widget that connects later gets each one's state and recent messages.
+   */
   private readonly channels = new Map<string, OverlayChannel>();
   private readonly subscribers = new Map<string, Set<OverlayClient>>();
-  private readonly widgets = new Map<OverlayWidget, Set<OverlayClient>>();
+  private readonly widgets = new Map<string, Set<OverlayClient>>();
   private readonly stats: SocketStats = { framesSent: 0, slowClientsClosed: 0 };
   /** Seals this host's own channel entries; entries claiming them without its seal are refused. */
   private readonly hostSeal = new HostSeal();
@@ -93,13 +99,18 @@ export class OverlayHub {
       resumeTimeoutMs: options.resumeTimeoutMs ?? PROTOCOL_DEFAULTS.resumeTimeoutMs,
       slowCloseGraceMs: options.slowCloseGraceMs ?? PROTOCOL_DEFAULTS.slowCloseGraceMs,
     };
-    for (const widget of OVERLAY_WIDGETS) {
-      this.widgets.set(widget, new Set());
-      for (const key of WIDGET_CHANNELS[widget]) {
-        if (!this.channels.has(key)) this.channels.set(key, new OverlayChannel(key, this.settings.bufferSize));
-        if (!this.subscribers.has(key)) this.subscribers.set(key, new Set());
-      }
+    for (const widget of OVERLAY_WIDGETS) for (const key of WIDGET_CHANNELS[widget]) this.channel(key);
+  }
+
+  /** The channel of `key`, created the first time it is asked for. */
+  private channel(key: string): OverlayChannel {
+    let channel = this.channels.get(key);
+    if (!channel) {
+      channel = new OverlayChannel(key, this.settings.bufferSize);
+      this.channels.set(key, channel);
+      this.subscribers.set(key, new Set());
     }
+    return channel;
   }
 
   private get group(): string {
@@ -154,15 +165,19 @@ export class OverlayHub {
     await this.options.bus.deleteGroup('overlay', this.group).catch((error: unknown) => this.options.log.warn({ err: errorSummary(error) }, 'overlay hub group not deleted'));
   }
 
-  /** Takes over a widget's upgraded socket: hello now, then catch-up or reset once it resumes. */
-  attach(socket: WebSocket, widget: OverlayWidget, owner?: SocketOwner): void {
+  /**
+   * Takes over a widget's upgraded socket: hello now, then catch-up or reset once it resumes.
+   * `keys` are the channels it shows: a first-party widget's by default (`WIDGET_CHANNELS`), a
+   * plugin widget's as its manifest declares them.
+   */
+  attach(socket: WebSocket, widget: string, owner?: SocketOwner, keys: readonly string[] = WIDGET_CHANNELS[widget as OverlayWidget] ?? []): void {
     if (this.closed) {
       socket.close(CLOSE_GOING_AWAY, 'host shutting down');
       return;
     }
-    const keys = WIDGET_CHANNELS[widget];
     const client: OverlayClient = {
       widget,
+      keys,
       connection: new ClientSocket(socket, {
         maxBufferedBytes: this.settings.maxBufferedBytes,
         slowCloseGraceMs: this.settings.slowCloseGraceMs,
@@ -170,13 +185,14 @@ export class OverlayHub {
         onGone: () => this.forget(client),
         onText: (text) => this.onClientText(client, text),
       }),
-      snapshots: new Map(keys.map((key) => [key, (this.channels.get(key) as OverlayChannel).snapshot()])),
+      snapshots: new Map(keys.map((key) => [key, this.channel(key).snapshot()])),
       waiting: true,
       queue: [],
       queuedBytes: 0,
       resumeTimer: undefined,
     };
-    this.widgets.get(widget)?.add(client);
+    if (!this.widgets.has(widget)) this.widgets.set(widget, new Set());
+    this.widgets.get(widget)!.add(client);
     for (const key of keys) this.subscribers.get(key)?.add(client);
     const hello: HelloFrame = { type: 'hello', epoch: this.epoch, widget, channels: [...keys] };
     client.connection.send(JSON.stringify(hello));
@@ -198,10 +214,9 @@ export class OverlayHub {
    * handler calls it). Answers the bytes it handed to sockets.
    */
   deliver(entry: OverlayMessage): number {
+    if (this.closed) return 0;
     const key = channelKey(entry.pluginId, entry.channel);
-    const channel = this.channels.get(key);
-    if (!channel || this.closed) return 0;
-    const frame = channel.append(entry);
+    const frame = this.channel(key).append(entry);
     let sent = 0;
     for (const client of this.subscribers.get(key) ?? []) {
       if (!client.waiting) {
@@ -219,14 +234,19 @@ export class OverlayHub {
     return sent;
   }
 
-  /** The channel's newest sequence number, or undefined for a channel no widget shows. */
+  /** The channel's newest sequence number, or undefined for a channel nothing was published to. */
   sequence(key: string): number | undefined {
     return this.channels.get(key)?.seq;
   }
 
-  /** Connected sockets per widget. */
+  /** Connected sockets per first-party widget. */
   get connectedClients(): Record<OverlayWidget, number> {
     return Object.fromEntries(OVERLAY_WIDGETS.map((widget) => [widget, this.widgets.get(widget)?.size ?? 0])) as Record<OverlayWidget, number>;
+  }
+
+  /** Connected sockets of a plugin's widget (`<pluginId>/<widgetId>`). */
+  connectedTo(widget: string): number {
+    return this.widgets.get(widget)?.size ?? 0;
   }
 
   /** Frames written to overlay sockets (hello, catch-up, reset, live, ping). */
@@ -308,7 +328,7 @@ export class OverlayHub {
   private forget(client: OverlayClient): void {
     clearTimeout(client.resumeTimer);
     this.widgets.get(client.widget)?.delete(client);
-    for (const key of WIDGET_CHANNELS[client.widget]) this.subscribers.get(key)?.delete(client);
+    for (const key of client.keys) this.subscribers.get(key)?.delete(client);
     [client.queue, client.queuedBytes] = [[], 0];
   }
 

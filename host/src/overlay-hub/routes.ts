@@ -1,6 +1,7 @@
 /**
- * The two WebSocket routes: `/ws/overlay/:widget` (OBS browser sources) and `/ws/live` (the
- * settings page's live feed). Refusals happen in `preValidation`, so the handshake fails with
+ * The WebSocket routes: `/ws/overlay/:widget` (first-party widgets in OBS browser sources),
+ * `/ws/overlay/:pluginId/:widgetId` (plugins' widgets) and `/ws/live` (the settings page's live
+ * feed). Refusals happen in `preValidation`, so the handshake fails with
  * an HTTP status and a JSON body instead of opening a socket: a plain request (426), no
  * principal (401), the wrong one (403), an unknown widget (404), or a token that already holds
  * its share of sockets (429). Expects the app to have registered @fastify/websocket (with
@@ -17,6 +18,11 @@ import { CLIENT_FRAME_MAX_BYTES, OVERLAY_WIDGETS, isOverlayWidget } from './prot
 export interface OverlaySocketRoutesOptions {
   hub: OverlayHub;
   feed: LiveFeed;
+  /**
+   * The channels (`<pluginId>/<channel>`) of a running plugin's widget, undefined for a widget no
+   * running plugin declares; absent = no plugin widgets.
+   */
+  pluginWidgetChannels?: (pluginId: string, widgetId: string) => readonly string[] | undefined;
   /** Sockets one token (or settings session) may hold open at once; defaults in SOCKET_LIMITS. */
   limits?: Partial<SocketLimits>;
 }
@@ -42,6 +48,8 @@ const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
 type ErrorBody = Static<typeof ErrorBody>;
 
 const OverlayParams = Type.Object({ widget: Type.String({ maxLength: 64 }) });
+const PluginWidgetParams = Type.Object({ pluginId: Type.String({ maxLength: 64 }), widgetId: Type.String({ maxLength: 32 }) });
+type PluginWidgetParams = Static<typeof PluginWidgetParams>;
 const OverlayQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) });
 type OverlayParams = Static<typeof OverlayParams>;
 
@@ -141,6 +149,37 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
       // preValidation has refused anything else; this keeps the type narrowed.
       if (!isOverlayWidget(widget)) return socket.close(1008, 'unknown widget');
       hub.attach(socket, widget, request.principal);
+    },
+  );
+
+  /** Which channels the plugin widget shows, once the handshake passed `preValidation`. */
+  const pluginWidgetKeys = new WeakMap<FastifyRequest, readonly string[]>();
+  app.get<{ Params: PluginWidgetParams }>(
+    '/ws/overlay/:pluginId/:widgetId',
+    {
+      websocket: true,
+      schema: { params: PluginWidgetParams, querystring: OverlayQuery, response: refusals },
+      onResponse: releaseUnused,
+      preValidation: async (request, reply) => {
+        if (!request.ws) return upgradeRequired(reply);
+        const { principal } = request;
+        if (!principal) return authRequired(reply);
+        const { pluginId, widgetId } = request.params;
+        const name = `${pluginId}/${widgetId}`;
+        const keys = options.pluginWidgetChannels?.(pluginId, widgetId);
+        if (!keys)
+          return refuse(reply, 404, { code: SOCKET_ERROR_CODES.OVERLAY_UNKNOWN_WIDGET, message: `no running plugin has the widget "${name.slice(0, 97)}"` });
+        // An overlay token opens its own widget only: never another plugin's channels.
+        if (principal.kind === 'overlay' && principal.widget !== name)
+          return refuse(reply, 403, { code: SOCKET_ERROR_CODES.AUTH_FORBIDDEN, message: `this token does not open the ${name} widget` });
+        if (!holdSlot(overlaySlots, request, reply, principal)) return reply;
+        pluginWidgetKeys.set(request, keys);
+      },
+    },
+    (socket, request) => {
+      holdUntilClosed(socket, request);
+      const { pluginId, widgetId } = request.params;
+      hub.attach(socket, `${pluginId}/${widgetId}`, request.principal, pluginWidgetKeys.get(request) ?? []);
     },
   );
 

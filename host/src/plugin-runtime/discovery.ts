@@ -74,3 +74,37 @@ export function discoverPlugins(roots: string[]): Discovery {
   }
   return { plugins, problems };
 }
+
+/** The plugins found again, and how they differ from those known before (development mode). */
+export interface Rediscovery extends Discovery {
+  /** Plugins not known before: a new folder, or one that came back. */
+  added: DiscoveredPlugin[];
+  /** Known plugins no longer found: their folder is gone, or is no plugin any more. */
+  removed: DiscoveredPlugin[];
+  /** Known plugins found in one of the `touched` folders, or in another folder than before. */
+  edited: DiscoveredPlugin[];
+}
+
+/**
+ * Discovers the plugins in `roots` again and compares them, by id, with `known`. A known plugin
+ * whose manifest no longer reads (an edit under way) stays listed as it was, its problem beside
+ * it, rather than vanishing.
+ */
+export function rediscover(known: DiscoveredPlugin[], roots: string[], touched: ReadonlySet<string>): Rediscovery {
+  const discovery = discoverPlugins(roots);
+  const found = new Set(discovery.plugins.map((plugin) => plugin.manifest.id));
+  const broken = new Set(discovery.problems.map((problem) => problem.dir));
+  const lost = known.filter((plugin) => !found.has(plugin.manifest.id));
+  const plugins = [...discovery.plugins, ...lost.filter((plugin) => broken.has(plugin.dir))];
+  const before = new Map(known.map((plugin) => [plugin.manifest.id, plugin.dir]));
+  return {
+    plugins,
+    problems: discovery.problems,
+    added: discovery.plugins.filter((plugin) => !before.has(plugin.manifest.id)),
+    removed: lost.filter((plugin) => !broken.has(plugin.dir)),
+    edited: plugins.filter((plugin) => {
+      const dir = before.get(plugin.manifest.id);
+      return dir !== undefined && (dir !== plugin.dir || touched.has(plugin.dir));
+    }),
+  };
+}

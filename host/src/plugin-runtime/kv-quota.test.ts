@@ -83,7 +83,7 @@ describe.each(STORE_DRIVERS)('the kv quota on %s', (driver) => {
     const kv = cache('threaded', { kvKeys: 2, kvBytes: 1000 });
     const faults: Fault[] = [];
     const logs: string[] = [];
-    const code = await bundlePlugin(
+    const bundle = await bundlePlugin(
       writePlugin(`
         import { definePlugin } from '@ttlp/sdk';
         export default definePlugin({ setup(ctx) {
@@ -96,7 +96,7 @@ describe.each(STORE_DRIVERS)('the kv quota on %s', (driver) => {
     );
     const sandbox = await ThreadedSandbox.start({
       pluginId: 'threaded',
-      code,
+      ...bundle,
       config: {},
       grants: ['events:*', 'kv'],
       services: {

@@ -241,5 +241,47 @@ for (const kind of BACKEND_KINDS) {
       ]);
       rmSync(root, { recursive: true, force: true });
     });
+
+    it('does not run a plugin whose setup fails: it stays enabled, failed with the reason, until started again once fixed', async () => {
+      // kv without the kv grant: the setup's first await rejects, so the setup throws.
+      const broken = `
+        import { definePlugin } from '@ttlp/sdk';
+        export default definePlugin({
+          async setup(ctx) {
+            const greeting = await ctx.kv.get('greeting');
+            ctx.on('CHAT', () => ctx.overlay.send('main', { greeting }));
+          },
+        });`;
+      const root = pluginsRoot([{ source: broken, manifest: { id: 'no-setup', permissions: { events: ['CHAT'] }, overlayChannels: ['main'] } }]);
+      const [plugin] = discoverPlugins([root]).plugins;
+      await grantPermissions(pipeline.store, plugin!, 'all');
+      await enablePlugin(pipeline.store, plugin!);
+      const host = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [root] });
+      expect(host.loaded.has('no-setup')).toBe(false);
+      await vi.waitFor(async () => expect(await getPluginRow(pipeline.store, 'no-setup')).toMatchObject({ enabled: true, status: 'failed', faultCount: 1 }), { timeout: HANG_MS });
+      expect((await getPluginRow(pipeline.store, 'no-setup'))!.lastError).toBe('setup failed: error: Error: not allowed to use kv (grant "kv" is missing)');
+
+      // Fixed, and switched on again (what the API's enable does): it runs.
+      writeFileSync(path.join(root, 'no-setup', 'index.ts'), broken.replace("await ctx.kv.get('greeting')", "'hi'"));
+      await enablePlugin(pipeline.store, plugin!);
+      expect(await host.apply('no-setup')).toMatchObject({ enabled: true, status: 'enabled' });
+      expect(host.loaded.has('no-setup')).toBe(true);
+      await host.close();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it('disables a plugin whose code throws as it loads, with the reason, and carries on', async () => {
+      const source = `import { definePlugin } from '@ttlp/sdk';\nthrow new Error('broken at load');\nexport default definePlugin({ setup() {} });`;
+      const root = pluginsRoot([{ source, manifest: { id: 'load-throws', permissions: { events: ['CHAT'] }, overlayChannels: [] } }]);
+      const [plugin] = discoverPlugins([root]).plugins;
+      await grantPermissions(pipeline.store, plugin!, 'all');
+      await enablePlugin(pipeline.store, plugin!);
+      const host = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [root] });
+      expect(host.loaded.has('load-throws')).toBe(false);
+      await vi.waitFor(async () => expect(await getPluginRow(pipeline.store, 'load-throws')).toMatchObject({ enabled: false, status: 'disabled' }), { timeout: HANG_MS });
+      expect((await getPluginRow(pipeline.store, 'load-throws'))!.lastError).toContain('broken at load');
+      await host.close();
+      rmSync(root, { recursive: true, force: true });
+    });
   });
 }

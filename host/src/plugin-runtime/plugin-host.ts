@@ -7,18 +7,18 @@
  * those side effects to `actions_log` (plugin-output.ts), written before the plugin's batch is
  * acknowledged.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import type { Json } from '@ttlp/sdk';
 import type { UnifiedEvent } from '@ttlp/sdk/contract';
 import { missingPermissions, validatePluginConfig, type PluginManifest } from '@ttlp/sdk/manifest';
-import { bundlePlugin, DEFAULT_LIMITS, messageOf, type Fault, type HttpAnswer, type HttpCall, type RunInfo, type SandboxLimits, type SandboxServices } from '@ttlp/sdk/sandbox';
+import { bundlePlugin, DEFAULT_LIMITS, faultPlace, messageOf, type Fault, type HttpAnswer, type HttpCall, type PluginBundle, type RunInfo, type SandboxLimits, type SandboxServices } from '@ttlp/sdk/sandbox';
 import { compareStreamIds } from '../bus/streams.ts';
 import type { BusEntry, Consumer, EventBus } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/database.ts';
 import { getPluginRow, listPluginRows, recordPluginFault, registerPlugins, updatePlugin, type PluginRow } from '../store/plugins.ts';
-import { discoverPlugins, readPlugin, type DiscoveredPlugin, type DiscoveryProblem } from './discovery.ts';
+import { discoverPlugins, readPlugin, rediscover, type DiscoveredPlugin, type DiscoveryProblem } from './discovery.ts';
+import { PluginFolderWatch } from './folder-watch.ts';
 import { DEFAULT_HTTP_LIMITS, pluginFetch, type HttpLimits } from './http.ts';
 import { PluginOutput } from './plugin-output.ts';
 import { ThreadedSandbox } from './sandbox-thread/threaded-sandbox.ts';
@@ -74,10 +74,10 @@ export interface LoadedPlugin {
   lag: number;
   /** While it skips ahead: the newest event when it was found too far behind. */
   skipTo?: string;
+  /** Why its setup failed, once it did: it is not set up, so it does not run (see `onSetupFailed`). */
+  setupFailed?: string;
 }
 
-/** Changes to a plugin's files within this long count as one (editors write in several steps). */
-const RELOAD_DEBOUNCE_MS = 200;
 const DEFAULT_MAX_LAG_EVENTS = 5_000;
 const DEFAULT_LAG_CHECK_MS = 1_000;
 
@@ -87,8 +87,10 @@ export class PluginHost {
   private stateWrites: Promise<unknown> = Promise.resolve();
   /** How the plugins read the stream, once `start` was called. */
   private feedSettings: (FeedSettings & { consumer: string }) | undefined;
-  private readonly watchers: FSWatcher[] = [];
-  private readonly applying = new Map<string, Promise<PluginRow | undefined>>();
+  /** Development mode's watch on the plugin folders, once `watch` was called. */
+  private folderWatch: PluginFolderWatch | undefined;
+  /** The last change asked for each plugin (apply, reload): the next one waits for it. */
+  private readonly applying = new Map<string, Promise<unknown>>();
   /** What each plugin runs with (enabled, settings, grants), as last applied from its row. */
   private readonly applied = new Map<string, string>();
   private storeWatch: NodeJS.Timeout | undefined;
@@ -103,9 +105,7 @@ export class PluginHost {
     const host = new PluginHost(options);
     const discovery = discoverPlugins(options.roots);
     host.available = discovery.plugins;
-    host.problems = discovery.problems;
-    for (const problem of discovery.problems)
-      options.log.warn({ dir: problem.dir, problems: problem.problems }, `plugin folder ${problem.dir} skipped: ${problem.problems.join('; ')}`);
+    host.noteProblems(discovery.problems);
     await registerPlugins(options.store, discovery.plugins.map((plugin) => plugin.manifest.id));
     const rows = new Map((await listPluginRows(options.store)).map((row) => [row.pluginId, row]));
     await Promise.all(
@@ -234,25 +234,50 @@ export class PluginHost {
   }
 
   /**
-   * Development mode: rebuilds and restarts a running plugin when its files change, keeping its
-   * kv. A change that does not build, or asks for permissions not granted, leaves the running
-   * version alone and says why. `onReload` hears of every attempt.
+   * Development mode: watches every plugin folder, whatever its plugin's state, and the roots.
+   * A running plugin whose files change (in any way, in any of its folders) is rebuilt and
+   * restarted, keeping its kv; a change that does not build, or asks for permissions not granted,
+   * leaves the running version alone and says why; an enabled one whose setup failed is started
+   * again. A new plugin folder is listed, disabled until switched on; a removed one is stopped and
+   * no longer listed. `onReload` hears of every reload of a running plugin.
    */
   watch(onReload?: (pluginId: string, error?: string) => void): void {
-    for (const { dir, manifest } of this.running.values()) {
-      let pending: NodeJS.Timeout | undefined;
-      const watcher = watch(dir, { recursive: true }, (_event, file) => {
-        if (file && /(^|[\\/])(node_modules|\.git)([\\/]|$)/.test(String(file))) return;
-        clearTimeout(pending);
-        pending = setTimeout(() => {
-          this.reload(manifest.id, dir).then(
-            (error) => onReload?.(manifest.id, error),
-            (error: unknown) => onReload?.(manifest.id, messageOf(error)),
-          );
-        }, RELOAD_DEBOUNCE_MS);
-      });
-      this.watchers.push(watcher);
-    }
+    this.folderWatch ??= new PluginFolderWatch({ roots: this.options.roots, log: this.options.log, changed: (folders) => this.folderChanges(folders, onReload) });
+  }
+
+  /** Applies what changed in the plugin folders: new plugins registered, removed ones stopped, edited ones reloaded. */
+  private async folderChanges(folders: ReadonlySet<string>, onReload?: (pluginId: string, error?: string) => void): Promise<void> {
+    const found = rediscover(this.available, this.options.roots, folders);
+    this.available = found.plugins;
+    this.noteProblems(found.problems);
+    await registerPlugins(this.options.store, found.added.map((plugin) => plugin.manifest.id));
+    const log = this.options.log;
+    for (const { dir, manifest } of found.removed)
+      log.info({ plugin: manifest.id, dir }, `plugin ${manifest.id} is gone from ${dir}${this.running.has(manifest.id) ? '; it stops' : ''}`);
+    const added = found.added.map(async ({ dir, manifest }) => {
+      // A plugin enabled before (its folder came back) starts again, as at the host's start.
+      const row = await this.apply(manifest.id);
+      log.info({ plugin: manifest.id, dir }, `plugin ${manifest.id} found in ${dir}${row?.enabled ? '' : '; switch it on in the settings page'}`);
+    });
+    const removed = found.removed.map((plugin) => this.apply(plugin.manifest.id));
+    const reloaded = found.edited.map(({ dir, manifest }) => {
+      // One that is enabled but not running (its setup failed) is started again, as switching it on would.
+      if (!this.running.has(manifest.id)) return this.apply(manifest.id);
+      return this.queue(manifest.id, () => this.reload(manifest.id, dir)).then(
+        (error) => onReload?.(manifest.id, error),
+        (error: unknown) => onReload?.(manifest.id, messageOf(error)),
+      );
+    });
+    await Promise.all([...added, ...removed, ...reloaded]);
+  }
+
+  /** Lists the plugin folders that could not be read, warning of each problem when it is new. */
+  private noteProblems(problems: DiscoveryProblem[]): void {
+    const key = (problem: DiscoveryProblem) => JSON.stringify([problem.dir, problem.problems]);
+    const known = new Set(this.problems.map(key));
+    for (const problem of problems.filter((candidate) => !known.has(key(candidate))))
+      this.options.log.warn({ dir: problem.dir, problems: problem.problems }, `plugin folder ${problem.dir} skipped: ${problem.problems.join('; ')}`);
+    this.problems = problems;
   }
 
   /**
@@ -261,16 +286,25 @@ export class PluginHost {
    * Changes to one plugin are applied one at a time. Returns the row as it is afterwards.
    */
   apply(pluginId: string): Promise<PluginRow | undefined> {
-    const previous = this.applying.get(pluginId) ?? Promise.resolve(undefined);
-    const next = previous.catch(() => undefined).then(() => this.restart(pluginId));
+    return this.queue(pluginId, () => this.restart(pluginId));
+  }
+
+  /** Runs `work` once every change asked for `pluginId` before it is done. */
+  private queue<T>(pluginId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.applying.get(pluginId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
     this.applying.set(pluginId, next);
     return next;
   }
 
   private async restart(pluginId: string): Promise<PluginRow | undefined> {
     const plugin = this.available.find((candidate) => candidate.manifest.id === pluginId);
-    if (!plugin) return undefined;
     const running = this.running.get(pluginId);
+    if (!plugin) {
+      // Its folder is gone (development mode): it stops, keeping its place in the stream should the folder come back.
+      if (running) await this.stopPlugin(running, { forget: false });
+      return undefined;
+    }
     const row = await getPluginRow(this.options.store, pluginId);
     // Switched off, its place in the stream goes too: switched on again, it starts from then.
     if (running) await this.stopPlugin(running, { forget: !row?.enabled });
@@ -313,11 +347,19 @@ export class PluginHost {
       if (checking) return;
       checking = true;
       this.changedPlugins()
-        .then((changed) => Promise.all(changed.map((pluginId) => this.apply(pluginId))))
+        .then((changed) => Promise.all(changed.map((pluginId) => this.applyChange(pluginId))))
         .catch((error: unknown) => this.options.log.warn({ err: errorSummary(error) }, `plugin changes could not be read (${errorSummary(error)}); will try again`))
         .finally(() => (checking = false));
     }, intervalMs);
     this.storeWatch.unref();
+  }
+
+  /** As `apply`, unless by its turn the plugin runs with what its row says (this host's API applied the change meanwhile). */
+  private applyChange(pluginId: string): Promise<PluginRow | undefined> {
+    return this.queue(pluginId, async () => {
+      const row = await getPluginRow(this.options.store, pluginId);
+      return appliedState(row) === this.applied.get(pluginId) ? row : this.restart(pluginId);
+    });
   }
 
   private async changedPlugins(): Promise<string[]> {
@@ -338,11 +380,14 @@ export class PluginHost {
       return reason;
     };
     if ('problems' in found) return refuse(found.problems.join('; '));
-    if (found.manifest.id !== pluginId) return refuse(`the manifest id changed to "${found.manifest.id}"; restart the host to load it`);
+    if (found.manifest.id !== pluginId) return refuse(`the manifest id changed to "${found.manifest.id}"`);
     const built = await this.build(found, await getPluginRow(this.options.store, pluginId));
     if ('problem' in built) return refuse(built.problem);
-    await loaded.sandbox.reload(built.code, built.config);
+    await loaded.sandbox.reload(built.bundle, built.config);
+    // Its new setup failed: it stopped (onSetupFailed said why).
+    if (loaded.setupFailed) return loaded.setupFailed;
     loaded.manifest = found.manifest;
+    loaded.dir = dir;
     log.info({ version: found.manifest.version }, `plugin ${pluginId} reloaded (version ${found.manifest.version})`);
     return undefined;
   }
@@ -350,7 +395,7 @@ export class PluginHost {
   async close(): Promise<void> {
     clearInterval(this.storeWatch);
     clearInterval(this.lagWatch);
-    for (const watcher of this.watchers.splice(0)) watcher.close();
+    await this.folderWatch?.close();
     await Promise.all([...this.running.values()].map((plugin) => this.stopPlugin(plugin, { forget: false })));
     await this.stateWrites;
   }
@@ -363,13 +408,13 @@ export class PluginHost {
    * What starting (or reloading) a plugin needs: every requested permission granted (an update
    * may ask for more), settings that fit its schema, and a bundle that builds.
    */
-  private async build(plugin: DiscoveredPlugin, row: PluginRow | undefined): Promise<{ code: string; config: Record<string, unknown> } | { problem: string }> {
+  private async build(plugin: DiscoveredPlugin, row: PluginRow | undefined): Promise<{ bundle: PluginBundle; config: Record<string, unknown> } | { problem: string }> {
     const missing = missingPermissions(plugin.manifest, row?.grantedPermissions ?? []);
     if (missing.length > 0) return { problem: `needs permissions that were not granted: ${missing.join(', ')}` };
     const config = validatePluginConfig(plugin.manifest, row?.config ?? {});
     if (!config.ok) return { problem: `invalid config: ${config.problems.join('; ')}` };
     try {
-      return { code: await bundlePlugin(plugin.dir, plugin.manifest.entry), config: config.config };
+      return { bundle: await bundlePlugin(plugin.dir, plugin.manifest.entry), config: config.config };
     } catch (error) {
       return { problem: messageOf(error) };
     }
@@ -389,15 +434,15 @@ export class PluginHost {
     const loaded: LoadedPlugin = { dir: plugin.dir, manifest, output, lag: 0, sandbox: undefined as unknown as ThreadedSandbox };
     loaded.sandbox = await ThreadedSandbox.start({
       pluginId,
-      code: built.code,
+      ...built.bundle,
       config: built.config,
       grants: row.grantedPermissions,
       limits: this.options.limits,
       services: this.services(pluginId, output, log),
-      onFault: (fault) => this.onFault(pluginId, fault, log),
+      onFault: (fault) => this.onFault(loaded, fault, log),
       onDisabled: (reason) => this.onDisabled(loaded, reason, log),
     });
-    if (loaded.sandbox.disabled) {
+    if (loaded.sandbox.disabled || loaded.setupFailed) {
       await loaded.sandbox.close();
       return;
     }
@@ -437,22 +482,58 @@ export class PluginHost {
     };
   }
 
-  private onFault(pluginId: string, fault: Fault, log: Logger): void {
+  private onFault(plugin: LoadedPlugin, fault: Fault, log: Logger): void {
+    const pluginId = plugin.manifest.id;
     const where = fault.run.eventId ? `event ${fault.run.eventId}` : fault.run.kind;
-    // A plugin's error is its stack: the message keeps the first line, the `error` field all of it.
-    log.warn({ kind: fault.kind, run: fault.run, error: fault.message }, `plugin ${pluginId}: ${fault.kind} fault in ${where}: ${errorSummary(fault.message)}`);
+    log.warn({ kind: fault.kind, run: fault.run, error: fault.message }, `plugin ${pluginId}: ${fault.kind} fault in ${where}: ${faultLine(fault.message)}`);
     this.options.observer?.faulted(pluginId, fault.kind);
-    this.persist(log, `the fault of plugin ${pluginId}`, () => recordPluginFault(this.options.store, pluginId, `${fault.kind}: ${fault.message}`));
+    const failure = setupFailure(fault);
+    this.persist(log, `the fault of plugin ${pluginId}`, () =>
+      recordPluginFault(this.options.store, pluginId, failure ?? `${fault.kind}: ${fault.message}`, failure ? 'failed' : 'faulted'),
+    );
+    if (failure) this.onSetupFailed(plugin, failure, log);
+  }
+
+  /**
+   * The plugin's setup failed (at its start, or when its isolate was recreated): it is not set up,
+   * so it does not run; it stays enabled, to be tried again when it is switched on again or the
+   * host restarts. One still starting is not started (`startPlugin`).
+   */
+  private onSetupFailed(plugin: LoadedPlugin, reason: string, log: Logger): void {
+    const pluginId = plugin.manifest.id;
+    plugin.setupFailed = reason;
+    log.error({ reason }, `plugin ${pluginId} is not running, its ${faultLine(reason)}; fix it, then switch it on again`);
+    // Not awaited, as in onDisabled.
+    if (this.running.get(pluginId) === plugin) void this.stopPlugin(plugin, { forget: true });
   }
 
   /** The sandbox disabled the plugin (too many faults, a failed worker): it stops, and its row says why. */
   private onDisabled(plugin: LoadedPlugin, reason: string, log: Logger): void {
-    const pluginId = plugin.sandbox.pluginId;
-    log.error({ reason }, `plugin ${pluginId} disabled: ${errorSummary(reason)}`);
+    // Not its sandbox's: one that fails as it starts is disabled before its sandbox is there.
+    const pluginId = plugin.manifest.id;
+    log.error({ reason }, `plugin ${pluginId} disabled: ${faultLine(reason)}`);
     this.persist(log, `disabling plugin ${pluginId}`, () => updatePlugin(this.options.store, pluginId, { enabled: false, status: 'disabled', lastError: reason }));
     // Not awaited: this may be heard while its own reader is handling a batch, which stopping waits for.
     if (this.running.get(pluginId) === plugin) void this.stopPlugin(plugin, { forget: true });
   }
+}
+
+/**
+ * A plugin's error (a stack) for a log line's message: its first line and where it happened in
+ * the plugin's files; the line's `error` or `reason` field has all of it.
+ */
+function faultLine(text: string): string {
+  const place = faultPlace(text);
+  return place === undefined ? errorSummary(text) : `${errorSummary(text)} (at ${place})`;
+}
+
+/**
+ * What a fault of the plugin's setup says when the setup did not finish (it threw, or was stopped),
+ * as the plugin's last error; undefined for other faults, and for a refused call (`limit`), after
+ * which the setup went on.
+ */
+function setupFailure(fault: Fault): string | undefined {
+  return fault.run.kind === 'setup' && fault.kind !== 'limit' ? `setup failed: ${fault.kind}: ${fault.message}` : undefined;
 }
 
 /** The parts of a plugin's row that decide how it runs (its status and faults do not). */

@@ -83,8 +83,10 @@ describe('log lines about plugins, on a terminal', () => {
     line(new RegExp(`WARN: plugin folder ${path.join(broken, 'broken')} skipped: .*ttlp/version must match pattern`));
     line(/INFO: plugin grumpy started \(version 1\.0\.0\)/);
     line(/WARN: grumpy: hello from the plugin$/);
-    line(new RegExp(`WARN: plugin grumpy: error fault in event ${chat!.eventId}: Error: boom$`));
-    line(/ERROR: plugin grumpy disabled: 1 faults within 60 s; the last: Error: boom$/);
+    // Where in the plugin's index.ts it threw.
+    const boom = `Error: boom \\(at index\\.ts:${grumpy.split('\n').findIndex((source) => source.includes("'boom'")) + 1}:\\d+\\)`;
+    line(new RegExp(`WARN: plugin grumpy: error fault in event ${chat!.eventId}: ${boom}$`));
+    line(new RegExp(`ERROR: plugin grumpy disabled: 1 faults within 60 s; the last: ${boom}$`));
     line(/ERROR: plugin steady not reloaded, the running version stays: cannot build the plugin in /);
     expect(text).toContain('index.ts:1:');
   });

@@ -21,7 +21,8 @@ export class DataDirInUseError extends Error {
   }
 }
 
-function isRunning(pid: number): boolean {
+/** True while process `pid` exists (also one of another user). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

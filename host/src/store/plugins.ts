@@ -5,7 +5,8 @@ import type { Store } from './database.ts';
 import { actionsLog, pluginKv, plugins } from './schema.ts';
 
 export type PluginRow = typeof plugins.$inferSelect;
-export type PluginStatus = 'installed' | 'enabled' | 'faulted' | 'disabled';
+/** `failed`: enabled, but its setup failed, so it does not run (it is tried again when switched on again or the host restarts). */
+export type PluginStatus = 'installed' | 'enabled' | 'faulted' | 'failed' | 'disabled';
 
 /** Records plugins seen for the first time (disabled, nothing granted); known ones are left alone. */
 export async function registerPlugins(store: Store, pluginIds: string[]): Promise<void> {
@@ -36,11 +37,14 @@ export async function updatePlugin(
     .where(eq(plugins.pluginId, pluginId));
 }
 
-/** Counts a fault and keeps its message; the plugin stays enabled (the sandbox decides when to disable). */
-export async function recordPluginFault(store: Store, pluginId: string, message: string): Promise<void> {
+/**
+ * Counts a fault and keeps its message; the plugin stays enabled (the sandbox decides when to
+ * disable). `failed` when the fault was its setup's, which leaves it not running.
+ */
+export async function recordPluginFault(store: Store, pluginId: string, message: string, status: Extract<PluginStatus, 'faulted' | 'failed'> = 'faulted'): Promise<void> {
   await store.db
     .update(plugins)
-    .set({ faultCount: sql`${plugins.faultCount} + 1`, lastError: message, status: 'faulted', updatedAt: sql`now()` })
+    .set({ faultCount: sql`${plugins.faultCount} + 1`, lastError: message, status, updatedAt: sql`now()` })
     .where(eq(plugins.pluginId, pluginId));
 }
 

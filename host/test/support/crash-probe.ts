@@ -55,10 +55,10 @@ export function probeInChildProcess(pluginDir: string, grants: readonly string[]
 }
 
 async function probe(pluginDir: string, grants: string[], events: number): Promise<void> {
-  const code = await bundlePlugin(pluginDir, 'index.ts');
+  const bundle = await bundlePlugin(pluginDir, 'index.ts');
   const sandbox = await ThreadedSandbox.start({
     pluginId: path.basename(pluginDir),
-    code,
+    ...bundle,
     config: {},
     grants,
     limits: pluginLimits(loadConfig({})),

@@ -45,8 +45,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** `env`: settings of the host's own (`PLUGIN_HEAP_MB`, say) over the back-end's. */
-export async function openTestApp(kind: BackendKind, options: { overlaysDir?: string; loginLimiter?: LoginLimiter; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
+/** `env`: settings of the host's own (`PLUGIN_HEAP_MB`, say) over the back-end's; `pluginRoots`: where its plugins are (the first-party ones by default). */
+export async function openTestApp(
+  kind: BackendKind,
+  options: { overlaysDir?: string; loginLimiter?: LoginLimiter; env?: NodeJS.ProcessEnv; pluginRoots?: string[] } = {},
+): Promise<TestApp> {
   const backend = await createTestBackend(kind, options.env);
   const config = loadConfig(backend.env);
   // As the host runs them: one set of limits for the plugin host and for the API that shows them.
@@ -55,7 +58,7 @@ export async function openTestApp(kind: BackendKind, options: { overlaysDir?: st
   const pipeline = await Pipeline.open(config, log);
   pipeline.startStages();
   const metrics = new HostMetrics(pipeline.bus);
-  const plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: [FIRST_PARTY_PLUGINS_DIR], limits, observer: metrics.pluginObserver() });
+  const plugins = await PluginHost.open({ store: pipeline.store, bus: pipeline.bus, log, roots: options.pluginRoots ?? [FIRST_PARTY_PLUGINS_DIR], limits, observer: metrics.pluginObserver() });
   await plugins.start(pipeline.consumer, { blockMs: 50 });
   const ingest = new IngestBoard();
   const tokens = new AccessTokens(pipeline.store);

@@ -208,7 +208,7 @@ export function overlayMessage(pluginId: string, channel: string, kind: 'message
 let eventCounter = 0;
 
 /** A contract-valid event of `type` in `sessionId`. */
-export function testEvent(type: EventType, sessionId: string, payload?: Record<string, unknown>): UnifiedEvent {
+export function testEvent(type: EventType, sessionId: string, payload: Record<string, unknown>): UnifiedEvent {
   eventCounter += 1;
   const seqNo = String(eventCounter);
   const event = {
@@ -222,7 +222,7 @@ export function testEvent(type: EventType, sessionId: string, payload?: Record<s
     source: 'live',
     user: { userId: '6812345678901234567', uniqueId: 'viewer' },
     seqNo,
-    ...(payload ? { payload } : {}),
+    payload,
   };
   const checked = validateUnifiedEvent(event);
   if (!checked.ok) throw new Error(`test event ${type} is invalid: ${checked.errors.join('; ')}`);

@@ -107,6 +107,7 @@ export const api = {
 
   overlays: () => request<OverlayLinkList>('GET', '/api/overlays'),
   regenerateOverlay: (widget: string) => request<OverlayLink>('POST', path`/api/overlays/${widget}/regenerate`),
+  regeneratePluginWidget: (pluginId: string, widgetId: string) => request<OverlayLink>('POST', path`/api/overlays/${pluginId}/${widgetId}/regenerate`),
 
   tokens: () => request<ApiTokenList>('GET', '/api/tokens'),
   createToken: (name: string) => request<CreatedApiToken>('POST', '/api/tokens', { kind: 'api', name }),

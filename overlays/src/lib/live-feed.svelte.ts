@@ -1,6 +1,6 @@
 import { createSubscriber } from 'svelte/reactivity';
 import type { UnifiedEvent } from '@ttlp/sdk';
-import { ReconnectingSocket, sameHostSocketUrl, type SocketStatus } from './reconnecting-socket.ts';
+import { ReconnectingSocket, sameHostSocketUrl, type SocketStatus } from '@ttlp/sdk/widget';
 
 export const LIVE_FEED_LIMIT = 5000;
 const FLUSH_MS = 100;

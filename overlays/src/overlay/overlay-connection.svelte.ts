@@ -1,9 +1,8 @@
 import { createSubscriber, SvelteMap } from 'svelte/reactivity';
 import type { OverlayWidget } from '@ttlp/sdk';
-import { ReconnectingSocket, sameHostSocketUrl, type SocketStatus } from '../lib/reconnecting-socket.ts';
-import { OverlayResumeCursor, type OverlayDelivery } from './overlay-protocol.ts';
+import { OverlayResumeCursor, ReconnectingSocket, sameHostSocketUrl, type OverlayDelivery, type SocketStatus } from '@ttlp/sdk/widget';
 
-export type { OverlayDelivery } from './overlay-protocol.ts';
+export type { OverlayDelivery } from '@ttlp/sdk/widget';
 
 export interface OverlayConnectionOptions {
   widget: OverlayWidget;

@@ -51,7 +51,7 @@ export default definePlugin<AlertsConfig>({
       ctx.on(
         'SUBSCRIBE',
         firstDelivery((event) => {
-          const subMonth = event.payload?.subMonth ?? null;
+          const subMonth = event.payload.subMonth ?? null;
           return send({ type: 'subscribe', subMonth, ...singleAlert(subscribe, event, { subMonth: subMonth ?? '' }) });
         }),
       );

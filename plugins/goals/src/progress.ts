@@ -48,7 +48,7 @@ export function countEvent({ progress, gifts }: Tally, event: CountedEvent): boo
   let added: number;
   switch (event.eventType) {
     case 'LIKE':
-      added = event.payload?.likeCount ?? 0;
+      added = event.payload.likeCount;
       progress.likes += added;
       break;
     case 'FOLLOW':

@@ -36,7 +36,7 @@ export class Leaderboard {
 
   /** Counts a LIKE message; false when no total changed. */
   addLike(event: UnifiedEventOf<'LIKE'>): boolean {
-    const likes = event.payload?.likeCount ?? 0;
+    const likes = event.payload.likeCount;
     if (!this.seen.add(event.eventId)) return false;
     this.standing(event.user).likes += likes;
     return likes > 0;

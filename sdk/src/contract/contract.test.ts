@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { contractDocuments } from './documents.ts';
-import { EVENT_TYPES, TRIGGER_IDS } from './constants.ts';
+import { EVENT_TYPES, FOLLOW_DISPLAY_TYPE, SHARE_DISPLAY_TYPE, TRIGGER_IDS, type EventType } from './constants.ts';
 import { validateCaptureLine, validateRawEnvelope, validateUnifiedEvent } from './validate.ts';
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -19,6 +19,22 @@ const base = {
   user: { userId: '7054185718220152420', uniqueId: 'viewer_c453c496' },
 };
 const giftPayload = { giftId: 5655, giftName: 'Rose', giftCount: 4, coins: 4 };
+/** The smallest valid payload of each event type. */
+const minimalPayloads: Record<EventType, object> = {
+  CHAT: { message: 'hi' },
+  GIFT: giftPayload,
+  LIKE: { likeCount: 1, totalLikeCount: 1 },
+  FOLLOW: { displayType: FOLLOW_DISPLAY_TYPE },
+  SHARE: { displayType: SHARE_DISPLAY_TYPE },
+  JOIN: {},
+  SUBSCRIBE: {},
+  EMOTE: { emoteId: '1' },
+  BATTLE: {},
+  CONNECTED: {},
+  DISCONNECTED: {},
+  ERROR: { message: 'hi' },
+  RAW: { rawType: 'WebcastTestMessage' },
+};
 
 describe('published contract files', () => {
   it.each(Object.keys(contractDocuments()))('docs/contracts/%s is what the TypeBox source generates', (name) => {
@@ -57,9 +73,15 @@ describe('UnifiedEvent v1 validation', () => {
 
   it.each(EVENT_TYPES)('pins the triggerId of %s', (eventType) => {
     const wrong = (TRIGGER_IDS[eventType] % 13) + 1;
-    const result = validateUnifiedEvent({ ...base, eventType, triggerId: wrong });
+    const result = validateUnifiedEvent({ ...base, eventType, triggerId: wrong, payload: minimalPayloads[eventType] });
     expect(result.ok).toBe(false);
-    expect(validateUnifiedEvent({ ...base, eventType, triggerId: TRIGGER_IDS[eventType] }).ok).toBe(true);
+    expect(validateUnifiedEvent({ ...base, eventType, triggerId: TRIGGER_IDS[eventType], payload: minimalPayloads[eventType] }).ok).toBe(true);
+  });
+
+  it.each(EVENT_TYPES)('requires the payload of %s', (eventType) => {
+    const result = validateUnifiedEvent({ ...base, eventType, triggerId: TRIGGER_IDS[eventType] });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.join('; ')).toContain("must have required property 'payload'");
   });
 
   it('rejects unknown event types, bad ids and bad times', () => {
@@ -77,8 +99,8 @@ describe('UnifiedEvent v1 validation', () => {
 
   it('requires the system or a real user on every event', () => {
     const { user: _user, ...withoutUser } = base;
-    expect(validateUnifiedEvent({ ...withoutUser, eventType: 'CONNECTED', triggerId: 10 }).ok).toBe(false);
-    expect(validateUnifiedEvent({ ...base, user: { userId: '1', uniqueId: 'x', followRole: 3 }, eventType: 'JOIN', triggerId: 6 }).ok).toBe(false);
+    expect(validateUnifiedEvent({ ...withoutUser, eventType: 'CONNECTED', triggerId: 10, payload: {} }).ok).toBe(false);
+    expect(validateUnifiedEvent({ ...base, user: { userId: '1', uniqueId: 'x', followRole: 3 }, eventType: 'JOIN', triggerId: 6, payload: {} }).ok).toBe(false);
   });
 });
 

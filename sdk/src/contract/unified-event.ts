@@ -178,6 +178,7 @@ export const RawPayloadSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** One event type's shape. Every event has its payload (the normalizer always writes one, `{}` when TikTok sent nothing more). */
 function eventVariant<E extends EventType, P extends TSchema>(eventType: E, payload: P) {
   return Type.Object(
     {
@@ -196,7 +197,7 @@ function eventVariant<E extends EventType, P extends TSchema>(eventType: E, payl
         Type.String({ pattern: '^[0-9]{1,18}$', description: 'Receive order within the session (the raw envelope seqNo, D-017)' }),
       ),
       rawType: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Webcast message name or lifecycle name' })),
-      payload: Type.Optional(payload),
+      payload,
     },
     { title: `${eventType} event`, additionalProperties: true },
   );
@@ -254,5 +255,5 @@ export type UnifiedEvent = Static<typeof UnifiedEventSchema>;
 export type EventUser = Static<typeof EventUserSchema>;
 /** The event of one type, with its payload narrowed. */
 export type UnifiedEventOf<E extends EventType> = Extract<UnifiedEvent, { eventType: E }>;
-export type PayloadOf<E extends EventType> = NonNullable<UnifiedEventOf<E>['payload']>;
+export type PayloadOf<E extends EventType> = UnifiedEventOf<E>['payload'];
 export type EventSource = UnifiedEvent['source'];

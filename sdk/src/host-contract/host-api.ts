@@ -77,6 +77,7 @@ export const HostStatusSchema = Type.Object({
   storage: Type.Object({ driver: Type.String(), ok: Type.Boolean() }),
   plugins: Type.Object({
     running: Type.Array(Type.String()),
+    /** Plugins that faulted (running or disabled since), and those whose setup failed. */
     faulted: Type.Array(Type.String()),
     /** Running plugins at least `PLUGIN_BEHIND_EVENTS` behind the stream, with how far. */
     behind: Type.Array(Type.Object({ id: Type.String(), events: Type.Integer({ minimum: 0 }) })),
@@ -122,8 +123,15 @@ export const PluginViewSchema = Type.Object({
   enabled: Type.Boolean(),
   /** Loaded in this host's plugin runtime. */
   running: Type.Boolean(),
-  /** One word for people: running, enabled (not running), disabled, faulted. */
+  /**
+   * A few words for people: running, running (faulted), failed (enabled, but its setup failed, so it
+   * does not run), enabled (not running), disabled, disabled (faulted).
+   */
   state: Type.String(),
+  /** As stored: installed (never enabled), enabled, faulted, failed (its setup failed), disabled. */
+  status: Type.String(),
+  /** The folder the host loaded it from. */
+  dir: Type.String(),
   requestedPermissions: Type.Array(Type.String()),
   grantedPermissions: Type.Array(Type.String()),
   /** The manifest's JSON Schema of the settings. */
@@ -228,8 +236,30 @@ export const CreatedApiTokenSchema = Type.Object({
 });
 export type CreatedApiToken = Static<typeof CreatedApiTokenSchema>;
 
-/** A widget's overlay URL, carrying its read-only token. */
-export const OverlayLinkSchema = Type.Object({ widget: Type.Enum(OVERLAY_WIDGETS), tokenId: Type.String(), url: Type.String() });
+/** A running plugin's widget, beside its URL. */
+export const PluginWidgetViewSchema = Type.Object({
+  pluginId: Type.String(),
+  widgetId: Type.String(),
+  displayName: Type.String(),
+  /** The size of the OBS browser source it is made for. */
+  size: Type.Object({ width: Type.Integer(), height: Type.Integer() }),
+  /** JSON Schema of its URL options; absent when it has none. */
+  options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  /** Why it does not build; null when it does. */
+  buildError: Type.Union([Type.String(), Type.Null()]),
+});
+export type PluginWidgetView = Static<typeof PluginWidgetViewSchema>;
+
+/**
+ * A widget's overlay URL, carrying its read-only token: a first-party widget (`alerts`…) or a
+ * running plugin's (`<pluginId>/<widgetId>`, with `plugin`).
+ */
+export const OverlayLinkSchema = Type.Object({
+  widget: Type.String({ description: `A first-party widget (${OVERLAY_WIDGETS.join(', ')}) or \`<pluginId>/<widgetId>\`` }),
+  tokenId: Type.String(),
+  url: Type.String(),
+  plugin: Type.Optional(PluginWidgetViewSchema),
+});
 export type OverlayLink = Static<typeof OverlayLinkSchema>;
 
 /** `GET /api/overlays`. */

@@ -6,3 +6,4 @@
 export * from './constants.ts';
 export * from './overlay-protocol.ts';
 export * from './host-api.ts';
+export * from './widget-page.ts';

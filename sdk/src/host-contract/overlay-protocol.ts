@@ -13,7 +13,7 @@ const Seq = Type.Integer({ minimum: 0, description: 'Counts per channel within a
 export const HelloFrameSchema = Type.Object({
   type: Type.Literal('hello'),
   epoch: Type.String(),
-  widget: Type.Enum(OVERLAY_WIDGETS),
+  widget: Type.String({ minLength: 1, maxLength: 97, description: `A first-party widget (${OVERLAY_WIDGETS.join(', ')}) or a plugin's, as \`<pluginId>/<widgetId>\`` }),
   channels: Type.Array(Channel),
 });
 export type HelloFrame = Static<typeof HelloFrameSchema>;

@@ -1,13 +1,16 @@
 /**
- * Bundles a plugin's entry with esbuild into one script for its isolate. A plugin may import
- * `@ttlp/sdk` (and `@ttlp/sdk/logic`) and its own files; anything else (packages, Node built-ins, files outside its
- * folder) fails the build with a message naming the import.
+ * Bundles a plugin's entry with esbuild into one script for its isolate, with its source map. A
+ * plugin may import `@ttlp/sdk` (and `@ttlp/sdk/logic`) and its own files; anything else
+ * (packages, Node built-ins, files outside its folder) fails the build with a message naming the
+ * import.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message, type Plugin } from 'esbuild';
+import { BUNDLE_FILENAME } from './source-positions.ts';
 
-const SDK_SOURCE = fileURLToPath(new URL('../', import.meta.url));
+// Not through the global URL: a DOM test environment (a widget's test) replaces it with its own.
+const SDK_SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..') + path.sep;
 /** What a plugin may import, and where it is. */
 const PLUGIN_MODULES: Record<string, string> = {
   '@ttlp/sdk': path.join(SDK_SOURCE, 'index.ts'),
@@ -16,6 +19,17 @@ const PLUGIN_MODULES: Record<string, string> = {
 
 /** The global the bundle assigns the entry's exports to; the prelude reads it. */
 export const PLUGIN_MODULE_GLOBAL = '__ttlp_plugin_module';
+
+/** A plugin as its isolate runs it. */
+export interface PluginBundle {
+  /** The script: running it sets `globalThis.__ttlp_plugin_module`. */
+  code: string;
+  /**
+   * Its source map (JSON, sources relative to the plugin's folder), which points the plugin's
+   * faults at its own files; without it they point at the bundle.
+   */
+  sourceMap?: string;
+}
 
 export class PluginBuildError extends Error {
   constructor(
@@ -56,8 +70,8 @@ function onlyTheSdk(pluginDir: string): Plugin {
 const describe = (message: Message) =>
   message.location ? `${message.location.file}:${message.location.line}:${message.location.column}: ${message.text}` : message.text;
 
-/** The plugin as one script: running it sets `globalThis.__ttlp_plugin_module`. */
-export async function bundlePlugin(pluginDir: string, entry: string): Promise<string> {
+/** The plugin as one script, with its source map. */
+export async function bundlePlugin(pluginDir: string, entry: string): Promise<PluginBundle> {
   const root = path.resolve(pluginDir);
   try {
     const result = await build({
@@ -65,6 +79,10 @@ export async function bundlePlugin(pluginDir: string, entry: string): Promise<st
       absWorkingDir: root,
       bundle: true,
       write: false,
+      // Never written: it names the bundle, and makes the map's sources relative to the plugin's folder.
+      outfile: path.join(root, BUNDLE_FILENAME),
+      sourcemap: 'external',
+      sourcesContent: false,
       format: 'iife',
       globalName: PLUGIN_MODULE_GLOBAL,
       platform: 'neutral',
@@ -75,7 +93,8 @@ export async function bundlePlugin(pluginDir: string, entry: string): Promise<st
       legalComments: 'none',
       plugins: [onlyTheSdk(root)],
     });
-    return result.outputFiles[0]!.text;
+    const output = (extension: string) => result.outputFiles.find((file) => file.path.endsWith(extension))!.text;
+    return { code: output('.js'), sourceMap: output('.js.map') };
   } catch (error) {
     const failure = error as { errors?: Message[] };
     if (failure.errors) throw new PluginBuildError(root, failure.errors.map(describe));

@@ -7,3 +7,4 @@ export { isQuotaExceeded, QuotaExceeded, type Fault, type FaultKind, type FaultR
 export { KvUsage, storedJsonBytes } from './kv-quota.ts';
 export { PluginSandbox, type SandboxOptions } from './sandbox.ts';
 export type { HttpAnswer, HttpCall, LogLevel, RunInfo, SandboxServices } from './services.ts';
+export { faultPlace } from './source-positions.ts';

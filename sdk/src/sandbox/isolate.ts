@@ -9,6 +9,7 @@ import { messageOf, TIMED_OUT } from './boundary.ts';
 import type { SandboxLimits } from './budgets.ts';
 import type { FaultKind } from './faults.ts';
 import { PRELUDE } from './prelude.ts';
+import { BUNDLE_FILENAME, PRELUDE_FILENAME } from './source-positions.ts';
 
 export interface Generation {
   number: number;
@@ -55,6 +56,18 @@ export function disposeGeneration(generation: Generation): void {
   if (!generation.isolate.isDisposed) generation.isolate.dispose();
 }
 
+/**
+ * What the bundle threw while it was evaluated: its stack inside the isolate when that names the
+ * bundle (the plugin threw at its top level), else the message. Never the host's frames, which
+ * follow isolated-vm's boundary line.
+ */
+function loadFailure(error: unknown): string {
+  const lines = error instanceof Error && typeof error.stack === 'string' ? error.stack.split('\n') : [];
+  const boundary = lines.findIndex((line) => line.includes('<isolated-vm boundary>'));
+  const inside = boundary < 0 ? [] : lines.slice(0, boundary);
+  return inside.some((line) => line.includes(BUNDLE_FILENAME)) ? inside.join('\n') : messageOf(error);
+}
+
 async function prepare(number: number, isolate: ivm.Isolate, code: string, limits: SandboxLimits, host: HostFunctions): Promise<Generation> {
   const context = await isolate.createContext();
   const global = context.global;
@@ -67,11 +80,12 @@ async function prepare(number: number, isolate: ivm.Isolate, code: string, limit
   await global.set('__ttlp_progress', new ivm.ExternalCopy(shared).copyInto({ release: true }));
   await global.set('__ttlp_call_max_chars', limits.callMaxChars);
   const timeout = limits.cpuMsPerRun * 10;
-  await context.eval(PRELUDE, { timeout });
+  // Named, so that stack frames tell the plugin's code from the prelude's (see `SourcePositions`).
+  await context.eval(PRELUDE, { timeout, filename: PRELUDE_FILENAME });
   try {
-    await context.eval(code, { timeout });
+    await context.eval(code, { timeout, filename: BUNDLE_FILENAME });
   } catch (error) {
-    throw new PluginLoadError(isolate.isDisposed ? 'memory' : messageOf(error) === TIMED_OUT ? 'timeout' : 'crash', messageOf(error));
+    throw new PluginLoadError(isolate.isDisposed ? 'memory' : messageOf(error) === TIMED_OUT ? 'timeout' : 'crash', loadFailure(error));
   }
   const entries = (await global.get('__ttlp', { reference: true })) as ivm.Reference<Record<string, unknown>>;
   const entry = async (name: string) => (await entries.get(name, { reference: true })) as ivm.Reference;

@@ -13,6 +13,7 @@ import type { Generation } from './isolate.ts';
 import type { Grants } from './permissions.ts';
 import { finishRun, type Run, type Runs } from './runs.ts';
 import type { RunInfo, SandboxServices } from './services.ts';
+import { BUNDLE_FILENAME } from './source-positions.ts';
 
 /** The sandbox as its operations see it. */
 export interface OpHost {
@@ -28,6 +29,8 @@ export interface OpHost {
    * reason), or at once when it has already ended (a request it left running was refused).
    */
   violate(run: Run, reason: string): void;
+  /** `text` with the stack frames of the plugin's bundle pointed at its source files (see `SourcePositions`). */
+  pointAtSources(text: string): string;
   /** Schedules the plugin's timer in `generation`; answers its id. */
   startTimer(generation: Generation, ms: number, repeat: boolean): number;
 }
@@ -73,6 +76,17 @@ function runName(info: RunInfo): string {
   return info.kind === 'setup' ? 'setup' : `one ${info.kind}`;
 }
 
+/** `fields` with every string in them passed through `pointAtSources`. */
+function pointFieldsAtSources(host: OpHost, fields: Record<string, Json>): Record<string, Json> {
+  const point = (value: Json): Json => {
+    if (typeof value === 'string') return host.pointAtSources(value);
+    if (Array.isArray(value)) return value.map(point);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, point(item)]));
+    return value;
+  };
+  return point(fields) as Record<string, Json>;
+}
+
 const MAX_KEY_LENGTH = 256;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -109,7 +123,9 @@ export const SANDBOX_OPS = {
     const message = String(args.message).slice(0, 4096);
     const overRate = host.logBucket.take(Buffer.byteLength(message) + (fields ? valueBytes(argsJson, args, 'fields') : 0));
     if (overRate) return refuse(host, run, overRate);
-    host.services.log(level, message, fields, run.info);
+    // A line that quotes one of the plugin's stacks (`error.stack`) names the plugin's files, as its faults do.
+    if (argsJson.includes(BUNDLE_FILENAME)) host.services.log(level, host.pointAtSources(message), fields && pointFieldsAtSources(host, fields), run.info);
+    else host.services.log(level, message, fields, run.info);
     return { result: null };
   }),
   timer: call((host, { generation, run, args }) => {

@@ -13,6 +13,7 @@
 import type { EventType } from '../contract/constants.ts';
 import { STORABLE_MAX_DEPTH, storableProblem, storableText } from '../storable-data.ts';
 import { batchOutcome, enterDispatch, msBeforeCurrent, pickBatch } from './batch.ts';
+import type { PluginBundle } from './bundle.ts';
 import { answer, messageOf, parseArgs, runState, type Outcome } from './boundary.ts';
 import { CpuShare, DEFAULT_LIMITS, endWithinDeadline, entryTimeoutMs, enterWithinBudget, LogBucket, OutputRates, type SandboxLimits } from './budgets.ts';
 import { FaultWindow, recreatesIsolate, type Fault, type FaultReport } from './faults.ts';
@@ -21,11 +22,11 @@ import { callOp, requestOp, type OpHost } from './ops.ts';
 import { Grants } from './permissions.ts';
 import { finishRun, Runs, type Run } from './runs.ts';
 import type { RunInfo, SandboxServices } from './services.ts';
+import { SourcePositions } from './source-positions.ts';
 
-export interface SandboxOptions {
+/** The plugin (see `bundlePlugin`; with its source map, its faults point at its own files) and how it runs. */
+export interface SandboxOptions extends PluginBundle {
   pluginId: string;
-  /** The bundled plugin (see `bundlePlugin`). */
-  code: string;
   config: Record<string, unknown>;
   grants: readonly string[];
   services: SandboxServices;
@@ -49,6 +50,8 @@ export class PluginSandbox {
   private disabledReason: string | undefined;
   private config: Record<string, unknown>;
   private code: string;
+  /** Where in the plugin's files the frames of its errors are. */
+  private positions: SourcePositions;
   /** Set while the isolate is being recreated; events wait for it instead of being missed. */
   private restarting: Promise<void> | undefined;
 
@@ -59,6 +62,7 @@ export class PluginSandbox {
     this.cpuShare = new CpuShare(this.limits);
     this.config = options.config;
     this.code = options.code;
+    this.positions = new SourcePositions(options.sourceMap);
     this.opHost = {
       grants: this.grants,
       limits: this.limits,
@@ -67,6 +71,7 @@ export class PluginSandbox {
       rates: new OutputRates(this.limits),
       runs: this.runs,
       violate: (run, reason) => this.violate(run, reason),
+      pointAtSources: (text) => this.positions.rewrite(text),
       startTimer: (generation, ms, repeat) => this.startTimer(generation, ms, repeat),
     };
   }
@@ -144,8 +149,9 @@ export class PluginSandbox {
   }
 
   /** Restarts the plugin on new code (a rebuilt bundle), keeping its kv; past faults are forgiven. */
-  async reload(code: string, config: Record<string, unknown> = this.config): Promise<void> {
-    this.code = code;
+  async reload(bundle: PluginBundle, config: Record<string, unknown> = this.config): Promise<void> {
+    this.code = bundle.code;
+    this.positions = new SourcePositions(bundle.sourceMap);
     this.config = config;
     this.faults.forgive();
     await this.recreate();
@@ -176,8 +182,9 @@ export class PluginSandbox {
       });
     } catch (error) {
       if (error instanceof PluginLoadError) {
-        this.fault({ kind: error.kind, message: error.message }, { kind: 'setup' });
-        this.disable(error.message);
+        const message = this.positions.rewrite(error.message);
+        this.fault({ kind: error.kind, message }, { kind: 'setup' });
+        this.disable(message);
       } else {
         // No isolate to run the plugin in (a heap limit too small for the prelude, say): the
         // plugin stops here, the host does not.
@@ -223,8 +230,8 @@ export class PluginSandbox {
   }
 
   private fault(report: FaultReport, run: RunInfo): Fault {
-    // The message may quote the plugin (its errors): kept as text the store can hold.
-    const fault: Fault = { ...report, message: storableText(report.message), run, at: new Date() };
+    // The message may quote the plugin (its errors): pointed at its files, kept as text the store can hold.
+    const fault: Fault = { ...report, message: storableText(this.positions.rewrite(report.message)), run, at: new Date() };
     this.options.onFault?.(fault);
     const tooMany = this.faults.add(fault.message);
     if (tooMany) this.disable(tooMany);

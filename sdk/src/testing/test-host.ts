@@ -101,7 +101,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   const manifest = checked.manifest;
   const config = validatePluginConfig(manifest, options.config ?? {});
   if (!config.ok) throw new Error(`invalid config for ${manifest.id}:\n  - ${config.problems.join('\n  - ')}`);
-  const code = await bundlePlugin(options.plugin, manifest.entry);
+  const bundle = await bundlePlugin(options.plugin, manifest.entry);
 
   const overlay: OverlayRecord[] = [];
   const logs: LogRecord[] = [];
@@ -116,7 +116,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   const startSandbox = options.startSandbox ?? ((sandboxOptions: SandboxOptions) => PluginSandbox.start(sandboxOptions));
   const sandbox = await startSandbox({
     pluginId: manifest.id,
-    code,
+    ...bundle,
     config: config.config,
     grants: options.grants ?? requestedPermissions(manifest),
     limits: options.limits,

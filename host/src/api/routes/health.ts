@@ -43,7 +43,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       troubled.length > 0
         ? { status: 'degraded' as const, detail: troubled.map((entry) => `${entry.user ? `@${entry.user}` : entry.name} ${entry.state}`).join(', ') }
         : { status: 'ok' as const };
-    const faulted = storage.status === 'ok' ? (await listPluginRows(store)).filter((row) => row.status === 'faulted' || (!row.enabled && row.lastError)) : [];
+    const faulted = storage.status === 'ok' ? (await listPluginRows(store)).filter((row) => row.status === 'faulted' || row.status === 'failed' || (!row.enabled && row.lastError)) : [];
     const pluginState = faulted.length > 0 ? { status: 'degraded' as const, detail: `faulted: ${faulted.map((row) => row.pluginId).join(', ')}` } : { status: 'ok' as const };
     return { storage, bus: busState, provider, plugins: pluginState, faulted: faulted.map((row) => row.pluginId) };
   };

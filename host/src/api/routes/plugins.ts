@@ -1,6 +1,6 @@
 /**
- * Plugins: the list with their permissions, settings schema and fault state; enable (with the
- * grants the user consented to), disable and configure — applied to the running host at once —
+ * Plugins: the list with their permissions, settings schema and fault state; grant, enable (with
+ * the grants the user consented to), disable and configure — applied to the running host at once —
  * and a dry run that shows what a plugin would do with an event, without doing it.
  */
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +19,9 @@ import { buildTestEvent } from '../synthetic-events.ts';
 import { ERROR_RESPONSES, InvalidRequest, PluginConfigInvalid, PluginNotFound, PluginPermissionsMissing, PluginPermissionUnknown, withDetails } from '../errors.ts';
 
 const PluginParams = Type.Object({ id: Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' }) });
-const EnableBody = Type.Object({ grant: Type.Array(Type.String({ maxLength: 512 }), { maxItems: 64, default: [] }) }, { additionalProperties: false });
+const Permissions = Type.Array(Type.String({ maxLength: 512 }), { maxItems: 64, default: [] });
+const EnableBody = Type.Object({ grant: Permissions }, { additionalProperties: false });
+const GrantBody = Type.Object({ grant: Permissions }, { additionalProperties: false });
 const ConfigBody = Type.Object({ config: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false });
 /** The answer of the routes that act on one plugin: the plugin as it is now. */
 const PluginAnswer = { response: { 200: PluginViewSchema, ...ERROR_RESPONSES } };
@@ -33,11 +35,14 @@ const DryRunBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** One word for the settings page: running, enabled but not running, disabled, faulted. */
+/**
+ * A few words for the settings page: running, running (faulted), failed (its setup failed, so it
+ * does not run), enabled (not running), disabled, disabled (faulted).
+ */
 function stateOf(row: PluginRow | undefined, running: boolean): string {
   if (!row || !row.enabled) return row?.lastError && row.status === 'disabled' && row.faultCount > 0 ? 'disabled (faulted)' : 'disabled';
-  if (!running) return 'enabled (not running)';
-  return row.status === 'faulted' ? 'running (faulted)' : 'running';
+  if (!running) return row.status === 'failed' ? 'failed' : 'enabled (not running)';
+  return row.status === 'faulted' || row.status === 'failed' ? 'running (faulted)' : 'running';
 }
 
 export async function pluginRoutes(app: FastifyInstance): Promise<void> {
@@ -64,6 +69,8 @@ export async function pluginRoutes(app: FastifyInstance): Promise<void> {
       enabled: row?.enabled ?? false,
       running,
       state: stateOf(row, running),
+      status: row?.status ?? 'installed',
+      dir: plugin.dir,
       requestedPermissions: requestedPermissions(manifest),
       grantedPermissions: row?.grantedPermissions ?? [],
       configSchema: (manifest.config ?? { type: 'object', properties: {} }) as Record<string, unknown>,
@@ -100,6 +107,19 @@ export async function pluginRoutes(app: FastifyInstance): Promise<void> {
     const plugin = find(request.params.id);
     return view(plugin, await getPluginRow(store, plugin.manifest.id));
   });
+
+  app.post<{ Params: Static<typeof PluginParams>; Body: Static<typeof GrantBody> }>(
+    '/plugins/:id/grant',
+    { schema: { params: PluginParams, body: GrantBody, ...PluginAnswer } },
+    async (request) => {
+      const plugin = find(request.params.id);
+      const before = (await getPluginRow(store, plugin.manifest.id))?.grantedPermissions ?? [];
+      const granted = await admin(() => grantPermissions(store, plugin, request.body.grant));
+      // Grants are part of what a plugin runs with: changed, they are applied like the other changes.
+      if (granted.join() !== [...before].sort().join()) return applied(plugin);
+      return view(plugin, await getPluginRow(store, plugin.manifest.id));
+    },
+  );
 
   app.post<{ Params: Static<typeof PluginParams>; Body: Static<typeof EnableBody> }>(
     '/plugins/:id/enable',

@@ -15,11 +15,15 @@ import {
   type OverlayLink,
   type OverlayLinkList,
 } from '@ttlp/sdk/host-contract';
+import { PLUGIN_ID_PATTERN, WIDGET_ID_PATTERN } from '@ttlp/sdk/manifest';
 import { isOverlayWidget, OVERLAY_WIDGETS, type OverlayWidget } from '../../overlay-hub/protocol.ts';
+import type { CatalogWidget, WidgetCatalog } from '../../plugin-widgets/catalog.ts';
+import { widgetPaths } from '../../plugin-widgets/page.ts';
 import { ERROR_RESPONSES, InvalidRequest, OverlayUnknownWidget, TokenNotFound } from '../errors.ts';
 
 const TokenParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const WidgetParams = Type.Object({ widget: Type.String({ maxLength: 64 }) });
+const PluginWidgetParams = Type.Object({ pluginId: Type.String({ pattern: PLUGIN_ID_PATTERN }), widgetId: Type.String({ pattern: WIDGET_ID_PATTERN }) });
 const CreateBody = Type.Object(
   { kind: Type.Literal('api'), name: Type.String({ minLength: 1, maxLength: 100 }) },
   { additionalProperties: false },
@@ -30,7 +34,7 @@ function originOf(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
 }
 
-export async function tokenRoutes(app: FastifyInstance): Promise<void> {
+export async function tokenRoutes(app: FastifyInstance, { widgets }: { widgets: WidgetCatalog }): Promise<void> {
   const { tokens } = app.services;
 
   const overlayView = (request: FastifyRequest, widget: OverlayWidget, entry: { tokenId: string; token: string }): OverlayLink => ({
@@ -38,6 +42,22 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
     tokenId: entry.tokenId,
     url: `${originOf(request)}/overlay/${widget}?token=${encodeURIComponent(entry.token)}`,
   });
+  const pluginWidgetView = async (request: FastifyRequest, widget: CatalogWidget, entry: { tokenId: string; token: string }): Promise<OverlayLink> => {
+    const built = await widgets.build(widget);
+    return {
+      widget: widget.name,
+      tokenId: entry.tokenId,
+      url: `${originOf(request)}${widgetPaths(widget).page}?token=${encodeURIComponent(entry.token)}`,
+      plugin: {
+        pluginId: widget.pluginId,
+        widgetId: widget.widget.id,
+        displayName: widget.widget.displayName,
+        size: widget.size,
+        ...(widget.widget.options ? { options: widget.widget.options as Record<string, unknown> } : {}),
+        buildError: built.ok ? null : built.error,
+      },
+    };
+  };
   const knownWidget = (widget: string) => {
     if (!isOverlayWidget(widget)) throw new OverlayUnknownWidget(widget);
     return widget;
@@ -68,8 +88,21 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/overlays', { schema: { response: { 200: OverlayLinkListSchema, ...ERROR_RESPONSES } } }, async (request): Promise<OverlayLinkList> => ({
-    overlays: await Promise.all(OVERLAY_WIDGETS.map(async (widget) => overlayView(request, widget, await tokens.overlayToken(widget)))),
+    overlays: [
+      ...(await Promise.all(OVERLAY_WIDGETS.map(async (widget) => overlayView(request, widget, await tokens.overlayToken(widget))))),
+      ...(await Promise.all(widgets.list().map(async (widget) => pluginWidgetView(request, widget, await tokens.overlayToken(widget.name))))),
+    ],
   }));
+
+  app.post<{ Params: Static<typeof PluginWidgetParams> }>(
+    '/overlays/:pluginId/:widgetId/regenerate',
+    { schema: { params: PluginWidgetParams, response: { 200: OverlayLinkSchema, ...ERROR_RESPONSES } } },
+    async (request) => {
+      const widget = widgets.find(request.params.pluginId, request.params.widgetId);
+      if (!widget) throw new OverlayUnknownWidget(`${request.params.pluginId}/${request.params.widgetId}`);
+      return pluginWidgetView(request, widget, await tokens.regenerateOverlayToken(widget.name));
+    },
+  );
 
   app.post<{ Params: Static<typeof WidgetParams> }>('/overlays/:widget/regenerate', { schema: { params: WidgetParams, response: { 200: OverlayLinkSchema, ...ERROR_RESPONSES } } }, async (request) => {
     const widget = knownWidget(request.params.widget);

@@ -5,11 +5,11 @@
  * (an error crosses as its name and message).
  */
 import type { Json } from '@ttlp/sdk';
-import type { Fault, HttpAnswer, HttpCall, LogLevel, RunInfo, SandboxLimits } from '@ttlp/sdk/sandbox';
+import type { Fault, HttpAnswer, HttpCall, LogLevel, PluginBundle, RunInfo, SandboxLimits } from '@ttlp/sdk/sandbox';
 
-export interface WorkerStart {
+/** The plugin's bundle with its source map (the worker points the plugin's faults at its files) and how it runs. */
+export interface WorkerStart extends PluginBundle {
   pluginId: string;
-  code: string;
   config: Record<string, unknown>;
   grants: readonly string[];
   limits?: Partial<SandboxLimits>;
@@ -29,7 +29,7 @@ export type ToWorker =
   | { type: 'dispatch'; id: number; events: Array<{ eventId: string; eventType: string }>; jsons: string[] }
   /** The dispatch in hand stops after the event being handled (the host skips ahead). */
   | { type: 'stop-dispatch'; id: number }
-  | { type: 'reload'; id: number; code: string; config: Record<string, unknown> }
+  | { type: 'reload'; id: number; bundle: PluginBundle; config: Record<string, unknown> }
   | { type: 'fault'; id: number; kind: Fault['kind']; message: string; run: RunInfo }
   | { type: 'close'; id: number }
   | { type: 'answer'; id: number; answer: ServiceAnswer };

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Json } from '@ttlp/sdk';
-import { bundlePlugin, type Fault, type SandboxServices } from '@ttlp/sdk/sandbox';
+import { bundlePlugin, type Fault, type PluginBundle, type SandboxServices } from '@ttlp/sdk/sandbox';
 import { makeEvent } from '@ttlp/sdk/testing';
+import { FAULTY_ENTRY, faultyLine, writeFaultyPlugin } from '../../../../sdk/test/support/faulty-plugin.ts';
 import { writePlugin } from '../../../../sdk/test/support/plugin-dir.ts';
 import { ThreadedSandbox, type ThreadedSandboxOptions } from './threaded-sandbox.ts';
 
@@ -28,8 +29,11 @@ function recordingServices(kvGet: (key: string) => Promise<Json | undefined> = a
 }
 
 async function start(source: string, services: SandboxServices, options: Partial<ThreadedSandboxOptions> = {}) {
-  const code = await bundlePlugin(writePlugin(source), 'index.ts');
-  const sandbox = await ThreadedSandbox.start({ pluginId: 'threaded', code, config: {}, grants: ['events:*', 'kv', 'overlay:main'], limits: undefined, services, ...options });
+  return startBundle(await bundlePlugin(writePlugin(source), 'index.ts'), services, options);
+}
+
+async function startBundle(bundle: PluginBundle, services: SandboxServices, options: Partial<ThreadedSandboxOptions> = {}) {
+  const sandbox = await ThreadedSandbox.start({ pluginId: 'threaded', ...bundle, config: {}, grants: ['events:*', 'kv', 'overlay:main'], limits: undefined, services, ...options });
   started.push(sandbox);
   return sandbox;
 }
@@ -146,6 +150,21 @@ describe('a plugin in a worker thread', () => {
     expect(await dispatched).toEqual([]);
     expect(asked).toBe(1);
     expect(heard.overlay).toEqual(['m0']);
+  });
+
+  it("points faults at the plugin's source, also after a reload: a handler, an await, a timer, setup", async () => {
+    const { services } = recordingServices();
+    const faults: Fault[] = [];
+    const bundle = await bundlePlugin(writeFaultyPlugin(), FAULTY_ENTRY);
+    const sandbox = await startBundle(bundle, services, { limits: { maxFaults: 100 }, onFault: (fault) => faults.push(fault) });
+    const events = [makeEvent('CHAT', { message: 'hi' }), makeEvent('GIFT', { giftId: 1, giftName: 'Rose', giftCount: 1, coins: 1 }), makeEvent('LIKE', { likeCount: 1, totalLikeCount: 1 })];
+    await sandbox.dispatchMany(events, jsonOf(events));
+    await expect.poll(() => faults.length).toBe(3);
+    await sandbox.reload(bundle, { failSetup: true });
+    await expect.poll(() => faults.length).toBe(4);
+    const lines = ["'sync boom'", "'async boom'", "'timer boom'", "'setup boom'"].map((text) => `src/index.ts:${faultyLine(text)}:`);
+    expect(faults.map((fault) => lines.find((line) => fault.message.includes(line)))).toEqual(lines);
+    expect(faults.map((fault) => fault.message).join('\n')).not.toMatch(/plugin-bundle\.js|ttlp-prelude\.js/);
   });
 
   it('disables a plugin whose setup fails, with the reason, without throwing', async () => {

@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Json } from '@ttlp/sdk';
-import { DEFAULT_LIMITS, Grants, messageOf, type Fault, type FaultReport, type HttpAnswer, type RunInfo, type SandboxLimits, type SandboxServices } from '@ttlp/sdk/sandbox';
+import { DEFAULT_LIMITS, Grants, messageOf, type Fault, type FaultReport, type HttpAnswer, type PluginBundle, type RunInfo, type SandboxLimits, type SandboxServices } from '@ttlp/sdk/sandbox';
 import type { FromWorker, PluginOutput, ServiceAnswer, ServiceRequest, ToWorker, WorkerStart } from './messages.ts';
 
 export interface ThreadedSandboxOptions extends WorkerStart {
@@ -50,8 +50,8 @@ export class ThreadedSandbox {
   private constructor(private readonly options: ThreadedSandboxOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.grants = new Grants(options.grants);
-    const { pluginId, code, config, grants, limits } = options;
-    const start: WorkerStart = { pluginId, code, config, grants, limits };
+    const { pluginId, code, sourceMap, config, grants, limits } = options;
+    const start: WorkerStart = { pluginId, code, sourceMap, config, grants, limits };
     this.worker = new Worker(BOOT, { eval: true, workerData: start, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
   }
 
@@ -106,9 +106,9 @@ export class ThreadedSandbox {
     await this.command({ type: 'fault', id: ++this.nextCommand, ...report, run });
   }
 
-  /** Restarts the plugin on new code, keeping its kv; past faults are forgiven. */
-  async reload(code: string, config: Record<string, unknown>): Promise<void> {
-    await this.command({ type: 'reload', id: ++this.nextCommand, code, config });
+  /** Restarts the plugin on new code (a rebuilt bundle), keeping its kv; past faults are forgiven. */
+  async reload(bundle: PluginBundle, config: Record<string, unknown>): Promise<void> {
+    await this.command({ type: 'reload', id: ++this.nextCommand, bundle, config });
   }
 
   /** Stops the plugin and its worker. */

@@ -77,12 +77,16 @@ const services: SandboxServices = {
 };
 
 const start = workerData as WorkerStart;
+// The plugin's setup may await kv or http: their answers are heard before the commands are.
+const answerDuringStart = (message: ToWorker) => message.type === 'answer' && settle(message.id, message.answer);
+port.on('message', answerDuringStart);
 const sandbox = await PluginSandbox.start({
   ...start,
   services,
   onFault: (fault: Fault) => outbox.push({ type: 'fault', fault }),
   onDisabled: (reason) => outbox.push({ type: 'disabled', reason }),
 });
+port.off('message', answerDuringStart);
 outbox.flush();
 send({ type: 'started', subscribed: sandbox.subscribed, disabled: sandbox.disabled });
 
@@ -107,7 +111,7 @@ async function handle(message: ToWorker): Promise<void> {
       return done(message.id, faults);
     }
     case 'reload':
-      await sandbox.reload(message.code, message.config);
+      await sandbox.reload(message.bundle, message.config);
       return done(message.id);
     case 'fault':
       sandbox.noteFault({ kind: message.kind, message: message.message }, message.run);

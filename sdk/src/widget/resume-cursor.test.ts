@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OverlayResumeCursor } from './overlay-protocol.ts';
+import { OverlayResumeCursor } from './resume-cursor.ts';
 
 const hello = (epoch: string, channels = ['alerts/alerts']) => ({ type: 'hello', epoch, widget: 'alerts', channels });
 const message = (seq: number, data: unknown = { seq }) => ({ type: 'message', channel: 'alerts/alerts', seq, pluginId: 'alerts', data, eventId: `e${seq}`, at: '2026-01-01T00:00:00.000Z' });

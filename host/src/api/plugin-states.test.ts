@@ -2,29 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostStatus, PluginView } from '@ttlp/sdk/host-contract';
 import { openTestApp, type TestApp } from '../../test/support/host-app.ts';
-import { writePluginRoot, type PluginRoot } from '../../test/support/plugin-root.ts';
+import { CHAT_COUNTER_PLUGIN, FAILING_SETUP_PLUGIN, writePluginRoot, type PluginRoot } from '../../test/support/plugin-root.ts';
 
 let root: PluginRoot;
 let host: TestApp;
 
 beforeAll(async () => {
-  root = writePluginRoot([
-    {
-      // kv without the kv grant: the setup's first await rejects, so the setup throws.
-      id: 'no-setup',
-      permissions: { events: ['CHAT'] },
-      source: `
-        import { definePlugin } from '@ttlp/sdk';
-        export default definePlugin({ async setup(ctx) { await ctx.kv.get('greeting'); ctx.on('CHAT', () => {}); } });`,
-    },
-    {
-      id: 'counter',
-      permissions: { events: ['CHAT'], kv: true },
-      source: `
-        import { definePlugin } from '@ttlp/sdk';
-        export default definePlugin({ setup(ctx) { ctx.on('CHAT', async () => ctx.kv.set('chats', ((await ctx.kv.get('chats')) ?? 0) + 1)); } });`,
-    },
-  ]);
+  root = writePluginRoot([FAILING_SETUP_PLUGIN, CHAT_COUNTER_PLUGIN]);
   host = await openTestApp('embedded', { pluginRoots: [root.dir] });
 });
 

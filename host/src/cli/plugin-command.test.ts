@@ -10,7 +10,7 @@ import type { PluginView } from '@ttlp/sdk/host-contract';
 import { LOCAL_ACCESS_FILE } from '../api/local-access.ts';
 import { repoRoot } from '../../test/support/captures.ts';
 import { startHost } from '../../test/support/host-process.ts';
-import { writePluginRoot } from '../../test/support/plugin-root.ts';
+import { CHAT_COUNTER_PLUGIN, FAILING_SETUP_PLUGIN, writePluginRoot } from '../../test/support/plugin-root.ts';
 import { endWithTest, runTtlp } from '../../test/support/ttlp-process.ts';
 import type { PluginListEntry } from './plugin-command.ts';
 
@@ -118,23 +118,7 @@ describe('ttlp plugin', () => {
   });
 
   it('goes through the host that holds the embedded database: the same list, changes applied at once, a failed setup shown with its reason', async () => {
-    const root = writePluginRoot([
-      {
-        // kv without the kv grant: the setup's first await rejects, so the setup throws.
-        id: 'no-setup',
-        permissions: { events: ['CHAT'] },
-        source: `
-          import { definePlugin } from '@ttlp/sdk';
-          export default definePlugin({ async setup(ctx) { await ctx.kv.get('greeting'); ctx.on('CHAT', () => {}); } });`,
-      },
-      {
-        id: 'counter',
-        permissions: { events: ['CHAT'], kv: true },
-        source: `
-          import { definePlugin } from '@ttlp/sdk';
-          export default definePlugin({ setup(ctx) { ctx.on('CHAT', async () => ctx.kv.set('chats', ((await ctx.kv.get('chats')) ?? 0) + 1)); } });`,
-      },
-    ]);
+    const root = writePluginRoot([FAILING_SETUP_PLUGIN, CHAT_COUNTER_PLUGIN]);
     const data = mkdtempSync(path.join(tmpdir(), 'ttlp-data-'));
     const plugin = (...args: string[]) => runTtlp(['plugin', ...args], { cwd, env: { DATA_DIR: data, PLUGINS_DIR: root.dir, NO_COLOR: '1' } });
 

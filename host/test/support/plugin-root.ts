@@ -40,3 +40,21 @@ export function writePluginRoot(plugins: readonly TestPluginSpec[]): PluginRoot 
   }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** Uses kv without the kv grant: its setup's first await rejects, so the setup throws. */
+export const FAILING_SETUP_PLUGIN: TestPluginSpec = {
+  id: 'no-setup',
+  permissions: { events: ['CHAT'] },
+  source: `
+    import { definePlugin } from '@ttlp/sdk';
+    export default definePlugin({ async setup(ctx) { await ctx.kv.get('greeting'); ctx.on('CHAT', () => {}); } });`,
+};
+
+/** Counts the chats it receives in kv (`chats`). */
+export const CHAT_COUNTER_PLUGIN: TestPluginSpec = {
+  id: 'counter',
+  permissions: { events: ['CHAT'], kv: true },
+  source: `
+    import { definePlugin } from '@ttlp/sdk';
+    export default definePlugin({ setup(ctx) { ctx.on('CHAT', async () => ctx.kv.set('chats', ((await ctx.kv.get('chats')) ?? 0) + 1)); } });`,
+};

@@ -16,6 +16,8 @@ import type { Logger } from './log.ts';
 import { HostMetrics } from './metrics/host-metrics.ts';
 import { describeEvent } from './normalize/describe.ts';
 import { LiveFeed, OVERLAY_WIDGETS, OverlayHub, startCounters, type HostCounters } from './overlay-hub/index.ts';
+import { WidgetCatalog } from './plugin-widgets/catalog.ts';
+import { widgetPaths } from './plugin-widgets/page.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { pluginRoots } from './plugin-runtime/discovery.ts';
 import { PluginHost } from './plugin-runtime/plugin-host.ts';
@@ -89,11 +91,13 @@ export class Host {
     return this.parts.server.url;
   }
 
-  /** Each widget's overlay URL (with its token), for the start banner. */
-  async overlayUrls(): Promise<Array<{ widget: string; url: string }>> {
-    return Promise.all(
-      OVERLAY_WIDGETS.map(async (widget) => ({ widget, url: `${this.url}/overlay/${widget}?token=${encodeURIComponent((await this.tokens.overlayToken(widget)).token)}` })),
-    );
+  /** Each widget's overlay URL (with its token), for the start banner: the first-party ones, then the running plugins'. */
+  async overlayUrls(): Promise<Array<{ widget: string; url: string; size?: { width: number; height: number } }>> {
+    const link = async (widget: string, page: string) => ({ widget, url: `${this.url}${page}?token=${encodeURIComponent((await this.tokens.overlayToken(widget)).token)}` });
+    return Promise.all([
+      ...OVERLAY_WIDGETS.map((widget) => link(widget, `/overlay/${widget}`)),
+      ...new WidgetCatalog(this.parts.plugins).list().map(async (widget) => ({ ...(await link(widget.name, widgetPaths(widget).page)), size: widget.size })),
+    ]);
   }
 
   /** Feeds the pipeline until `signal` aborts, or until every followed user is given up. */

@@ -301,6 +301,17 @@ describe("a plugin's widget", () => {
     await expect.poll(() => page.getByTestId('overlay-build-error-broken/main').textContent()).toMatch(/src\/widget\.ts:1:\d+/);
   });
 
+  it('of each running plugin is in the start banner with its URL (and its size when it is not 1920×1080)', async () => {
+    await host.stop();
+    const before = host.output.length;
+    // The admin token is printed at the first start only.
+    banner = { ...(await host.start()), adminToken: banner.adminToken };
+    const printed = host.output.slice(before);
+    const shout = await linkOf('shout/main');
+    expect(printed).toContain(`    shout/main ${' '.repeat('top-chatter/board'.length - 'shout/main'.length)} ${shout.url}  (1080×1920)\n`);
+    expect(printed).toMatch(/^ {4}top-chatter\/board {2}http:\S+\/overlay\/top-chatter\/board\?token=\S+$/m);
+  });
+
   it('is unknown while its plugin is switched off', async () => {
     const link = await linkOf('sneaky/main');
     expect((await api('POST', '/api/plugins/sneaky/disable')).status).toBe(200);

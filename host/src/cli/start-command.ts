@@ -35,8 +35,11 @@ async function banner(host: Host): Promise<string> {
     host.firstAdminToken
       ? `  Admin token:    ${host.firstAdminToken}\n                  (shown this once: log in to the settings page with it; "ttlp admin-token --reset" makes a new one)`
       : '  Admin token:    the one shown at the first start ("ttlp admin-token --reset" makes a new one)',
-    '  Overlays (OBS browser sources, 1920×1080):',
-    ...overlays.map((entry) => `    ${entry.widget.padEnd(width)}  ${entry.url}`),
+    '  Overlays (OBS browser sources, 1920×1080 unless one says otherwise):',
+    ...overlays.map((entry) => {
+      const size = entry.size && (entry.size.width !== 1920 || entry.size.height !== 1080) ? `  (${entry.size.width}×${entry.size.height})` : '';
+      return `    ${entry.widget.padEnd(width)}  ${entry.url}${size}`;
+    }),
     '',
   ].join('\n');
 }

@@ -236,6 +236,23 @@ describe("a plugin's widget", () => {
     expect(await page.evaluate("getComputedStyle(document.querySelector('.top-chatter')).fontSize")).toBe('56px');
   });
 
+  it('of the rules plugin shows what a rule sends to rules-2, as text', async () => {
+    const rules = { rules: [{ id: 'echo', name: 'Echo', events: ['CHAT'], actions: [{ type: 'overlay', channel: 'rules-2', template: '{user.displayName}: {payload.message}' }] }] };
+    expect((await api('PUT', '/api/plugins/rules/config', { config: rules })).status).toBe(200);
+    await enable('rules');
+    onTestFinished(async () => void (await api('POST', '/api/plugins/rules/disable')));
+    const link = await linkOf('rules/messages-2');
+    expect(link.plugin).toMatchObject({ displayName: 'Rule messages (2)', buildError: null });
+    const page = await newPage(link.plugin!.size);
+    const frames: string[] = [];
+    page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(String(frame.payload))));
+    await page.goto(`${link.url}&position=top`);
+    await expect.poll(() => frames.some((frame) => frame.includes('"channels":["rules/rules-2"]'))).toBe(true);
+    await sendChat('Ada', '<b>hi</b>');
+    await expect.poll(() => page.locator('.rule-message.top').textContent()).toBe('Ada: <b>hi</b>');
+    expect(await page.locator('.rule-message b').count()).toBe(0);
+  });
+
   it('reaches neither the API nor the cookies, storage or page of the host, nor another plugin’s widget socket', async () => {
     const link = await linkOf('sneaky/main');
     const page = await newPage({ width: 1920, height: 1080 });

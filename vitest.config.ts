@@ -24,6 +24,8 @@ export default defineConfig({
           name: 'browser',
           include: ['overlays/test/**/*.test.ts'],
           environment: 'node',
+          // The pages are built once for every browser test file.
+          globalSetup: ['overlays/test/build-pages.ts'],
           ...hangsOnly,
         },
       },

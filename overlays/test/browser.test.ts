@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { WIDGET_CHANNELS, type OverlayWidget, type PluginView } from '@ttlp/sdk/host-contract';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { HANG_MS } from '../../host/test/support/patience.ts';
@@ -49,7 +48,6 @@ async function newPage(viewport: { width: number; height: number }): Promise<Pag
 }
 
 beforeAll(async () => {
-  await build({ root: path.join(repoRoot, 'overlays'), logLevel: 'warn' });
   dataDir = mkdtempSync(path.join(tmpdir(), 'ttlp-browser-'));
   port = await freePort();
   host = new HostProcess({ port, dataDir });

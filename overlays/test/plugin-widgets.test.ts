@@ -9,7 +9,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import WebSocket from 'ws';
 import type { OverlayLink, PluginView } from '@ttlp/sdk/host-contract';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -148,7 +147,6 @@ const sendFollow = async (displayName: string) =>
   expect((await api('POST', '/api/events/test', { eventType: 'FOLLOW', payload: { displayType: 'pm_mt_msg_viewer_follow' }, user: { displayName } })).status).toBe(202);
 
 beforeAll(async () => {
-  await build({ root: path.join(repoRoot, 'overlays'), logLevel: 'warn' });
   dataDir = mkdtempSync(path.join(tmpdir(), 'ttlp-widgets-'));
   pluginsDir = path.join(dataDir, 'plugins');
   writePluginFolder(

@@ -13,6 +13,7 @@ import Type, { type Static } from 'typebox';
 import type { Principal } from '../api/auth.ts';
 import type { OverlayHub } from './hub.ts';
 import type { LiveFeed } from './live-feed.ts';
+import { pluginWidgetName } from '../plugin-widgets/catalog.ts';
 import { CLIENT_FRAME_MAX_BYTES, OVERLAY_WIDGETS, isOverlayWidget } from './protocol.ts';
 
 export interface OverlaySocketRoutesOptions {
@@ -165,7 +166,7 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
         const { principal } = request;
         if (!principal) return authRequired(reply);
         const { pluginId, widgetId } = request.params;
-        const name = `${pluginId}/${widgetId}`;
+        const name = pluginWidgetName(pluginId, widgetId);
         const keys = options.pluginWidgetChannels?.(pluginId, widgetId);
         if (!keys)
           return refuse(reply, 404, { code: SOCKET_ERROR_CODES.OVERLAY_UNKNOWN_WIDGET, message: `no running plugin has the widget "${name.slice(0, 97)}"` });
@@ -179,7 +180,7 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
     (socket, request) => {
       holdUntilClosed(socket, request);
       const { pluginId, widgetId } = request.params;
-      hub.attach(socket, `${pluginId}/${widgetId}`, request.principal, pluginWidgetKeys.get(request) ?? []);
+      hub.attach(socket, pluginWidgetName(pluginId, widgetId), request.principal, pluginWidgetKeys.get(request) ?? []);
     },
   );
 

@@ -91,13 +91,16 @@ async function inputTimes(pluginDir: string, inputs: string[]): Promise<Map<stri
   for (const input of inputs) {
     const file = path.resolve(pluginDir, input);
     if (input.includes(':') || file.includes(`${path.sep}node_modules${path.sep}`) || !file.startsWith(pluginDir)) continue;
-    times.set(file, await stat(file).then((info) => info.mtimeMs, () => -1));
+    times.set(file, await modifiedAt(file));
   }
   return times;
 }
 
+/** When `file` was last changed; -1 when it is gone. */
+const modifiedAt = (file: string) => stat(file).then((info) => info.mtimeMs, () => -1);
+
 /** True when a file the build read has changed (or gone) since. */
 export async function outdated(built: WidgetBuild): Promise<boolean> {
-  for (const [file, time] of built.inputs) if ((await stat(file).then((info) => info.mtimeMs, () => -1)) !== time) return true;
+  for (const [file, time] of built.inputs) if ((await modifiedAt(file)) !== time) return true;
   return false;
 }

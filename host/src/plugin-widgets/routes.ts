@@ -4,25 +4,23 @@
  * `/ws/overlay/<pluginId>/<widgetId>` (overlay-hub/routes.ts). A widget of a plugin that is not
  * running is unknown (404); one that does not build answers 503.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import Type, { type Static } from 'typebox';
 import type { WidgetPageConfig } from '@ttlp/sdk/host-contract';
 import { PLUGIN_ID_PATTERN, WIDGET_ID_PATTERN } from '@ttlp/sdk/manifest';
 import { OverlayUnknownWidget } from '../api/errors.ts';
-import type { CatalogWidget, WidgetCatalog } from './catalog.ts';
+import { originOf } from '../api/routes/tokens.ts';
+import { pluginWidgetName, type CatalogWidget, type WidgetCatalog } from './catalog.ts';
 import { readWidgetOptions } from './options.ts';
 import { brokenWidgetPage, widgetPage, widgetPaths, widgetPolicy } from './page.ts';
 
 const WidgetParams = Type.Object({ pluginId: Type.String({ pattern: PLUGIN_ID_PATTERN }), widgetId: Type.String({ pattern: WIDGET_ID_PATTERN }) });
 type WidgetParams = Static<typeof WidgetParams>;
 
-/** The host as the browser reached it. */
-const originOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
-
 export async function pluginWidgetRoutes(app: FastifyInstance, { catalog }: { catalog: WidgetCatalog }): Promise<void> {
   const widgetOf = (params: WidgetParams): CatalogWidget => {
     const widget = catalog.find(params.pluginId, params.widgetId);
-    if (!widget) throw new OverlayUnknownWidget(`${params.pluginId}/${params.widgetId} (no running plugin declares it)`);
+    if (!widget) throw new OverlayUnknownWidget(`${pluginWidgetName(params.pluginId, params.widgetId)} (no running plugin declares it)`);
     return widget;
   };
   const html = (reply: FastifyReply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache');

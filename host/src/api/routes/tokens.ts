@@ -17,7 +17,7 @@ import {
 } from '@ttlp/sdk/host-contract';
 import { PLUGIN_ID_PATTERN, WIDGET_ID_PATTERN } from '@ttlp/sdk/manifest';
 import { isOverlayWidget, OVERLAY_WIDGETS, type OverlayWidget } from '../../overlay-hub/protocol.ts';
-import type { CatalogWidget, WidgetCatalog } from '../../plugin-widgets/catalog.ts';
+import { pluginWidgetName, type CatalogWidget, type WidgetCatalog } from '../../plugin-widgets/catalog.ts';
 import { widgetPaths } from '../../plugin-widgets/page.ts';
 import { ERROR_RESPONSES, InvalidRequest, OverlayUnknownWidget, TokenNotFound } from '../errors.ts';
 
@@ -29,8 +29,8 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Where the browser reached this host: overlay URLs are given for the same origin. */
-function originOf(request: FastifyRequest): string {
+/** Where the browser reached this host: overlay URLs (and a widget page's policy) are given for the same origin. */
+export function originOf(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
 }
 
@@ -99,7 +99,7 @@ export async function tokenRoutes(app: FastifyInstance, { widgets }: { widgets: 
     { schema: { params: PluginWidgetParams, response: { 200: OverlayLinkSchema, ...ERROR_RESPONSES } } },
     async (request) => {
       const widget = widgets.find(request.params.pluginId, request.params.widgetId);
-      if (!widget) throw new OverlayUnknownWidget(`${request.params.pluginId}/${request.params.widgetId}`);
+      if (!widget) throw new OverlayUnknownWidget(pluginWidgetName(request.params.pluginId, request.params.widgetId));
       return pluginWidgetView(request, widget, await tokens.regenerateOverlayToken(widget.name));
     },
   );

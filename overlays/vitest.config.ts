@@ -1,17 +1,23 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { HANG_MS, TEST_TIMEOUT_MS } from '../host/test/support/patience.ts';
 
-// The pages' logic (protocol, queue, options, schema forms) and the overlay connection against a
-// stand-in hub: Svelte's client runtime in Node, no browser. The browser tests (test/) run from
+// The settings page's logic (schema forms, queries) and the widgets' (the host's and the
+// first-party plugins'): Svelte's client runtime in Node, no browser. The browser tests (test/) run from
 // the repository's root configuration.
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
-  plugins: [svelte()],
+  // The repository: the widgets' code sits in the plugins' folders and in the host's.
+  root: here('..'),
+  plugins: [svelte({ configFile: here('svelte.config.js') })],
   resolve: { conditions: ['browser'] },
   test: {
     name: 'overlays',
-    include: ['src/**/*.test.ts'],
-    environment: './vitest.environment.ts',
+    root: here('..'),
+    include: ['overlays/src/**/*.test.ts', 'plugins/*/widget/**/*.test.ts', 'host/widgets/**/*.test.ts'],
+    environment: here('vitest.environment.ts'),
     // Only hangs: see patience.ts.
     testTimeout: TEST_TIMEOUT_MS,
     hookTimeout: TEST_TIMEOUT_MS,

@@ -51,22 +51,23 @@ describe.each(BACKEND_KINDS)('the host on the %s back-end', (kind) => {
 
   it('gives each widget an overlay URL with its own token', async () => {
     const urls = await host.overlayUrls();
-    expect(urls.map((entry) => entry.widget)).toEqual(['alerts', 'chat', 'goals', 'leaderboard', 'counters']);
+    // The host's counters, and the widget of the one plugin this host runs.
+    expect(urls.map((entry) => entry.widget)).toEqual(['host/counters', 'alerts/alerts']);
     for (const { widget, url } of urls) expect(url).toBe(`${host.url}/overlay/${widget}?token=${(await host.tokens.overlayToken(widget)).token}`);
   });
 
   it('refuses sockets to anonymous requests (401) and to overlay tokens out of their place (403)', async () => {
-    const [{ token: alerts }, { token: chat }] = [await host.tokens.overlayToken('alerts'), await host.tokens.overlayToken('chat')];
-    expect(await refusal(`${ws}/ws/overlay/alerts`)).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
-    expect(await refusal(`${ws}/ws/overlay/alerts?token=${chat}`)).toMatchObject({ status: 403, body: { code: 'AUTH_FORBIDDEN' } });
+    const [{ token: alerts }, { token: counters }] = [await host.tokens.overlayToken('alerts/alerts'), await host.tokens.overlayToken('host/counters')];
+    expect(await refusal(`${ws}/ws/overlay/alerts/alerts`)).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
+    expect(await refusal(`${ws}/ws/overlay/alerts/alerts?token=${counters}`)).toMatchObject({ status: 403, body: { code: 'AUTH_FORBIDDEN' } });
     expect(await refusal(`${ws}/ws/live`)).toMatchObject({ status: 401 });
     expect(await refusal(`${ws}/ws/live?token=${alerts}`)).toMatchObject({ status: 403 });
-    expect(await refusal(`${ws}/ws/overlay/nope?token=${alerts}`)).toMatchObject({ status: 404 });
+    expect(await refusal(`${ws}/ws/overlay/nope/main?token=${alerts}`)).toMatchObject({ status: 404 });
   });
 
   it('carries a test event from the API to the alerts overlay socket and the live feed', async () => {
-    const { token } = await host.tokens.overlayToken('alerts');
-    const overlay = await TestSocket.open(`${ws}/ws/overlay/alerts?token=${token}`);
+    const { token } = await host.tokens.overlayToken('alerts/alerts');
+    const overlay = await TestSocket.open(`${ws}/ws/overlay/alerts/alerts?token=${token}`);
     overlay.send({ type: 'resume', epoch: null, last: {} });
     // The settings page's session cookie opens the live feed.
     const login = await fetch(`${host.url}/api/auth/login`, {

@@ -15,7 +15,7 @@ import { IngestSupervisor, recordingFiles, type IngestEnd } from './ingest/super
 import type { Logger } from './log.ts';
 import { HostMetrics } from './metrics/host-metrics.ts';
 import { describeEvent } from './normalize/describe.ts';
-import { LiveFeed, OVERLAY_WIDGETS, OverlayHub, startCounters, type HostCounters } from './overlay-hub/index.ts';
+import { HOST_WIDGETS, LiveFeed, OverlayHub, startCounters, type HostCounters } from './overlay-hub/index.ts';
 import { WidgetCatalog } from './plugin-widgets/catalog.ts';
 import { widgetPaths } from './plugin-widgets/page.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
@@ -91,13 +91,15 @@ export class Host {
     return this.parts.server.url;
   }
 
-  /** Each widget's overlay URL (with its token), for the start banner: the first-party ones, then the running plugins'. */
-  async overlayUrls(): Promise<Array<{ widget: string; url: string; size?: { width: number; height: number } }>> {
-    const link = async (widget: string, page: string) => ({ widget, url: `${this.url}${page}?token=${encodeURIComponent((await this.tokens.overlayToken(widget)).token)}` });
-    return Promise.all([
-      ...OVERLAY_WIDGETS.map((widget) => link(widget, `/overlay/${widget}`)),
-      ...new WidgetCatalog(this.parts.plugins).list().map(async (widget) => ({ ...(await link(widget.name, widgetPaths(widget).page)), size: widget.size })),
-    ]);
+  /** Each widget's overlay URL (with its token), for the start banner: the host's, then the running plugins'. */
+  async overlayUrls(): Promise<Array<{ widget: string; url: string; size: { width: number; height: number } }>> {
+    return Promise.all(
+      new WidgetCatalog(this.parts.plugins, HOST_WIDGETS).list().map(async (widget) => ({
+        widget: widget.name,
+        url: `${this.url}${widgetPaths(widget).page}?token=${encodeURIComponent((await this.tokens.overlayToken(widget.name)).token)}`,
+        size: widget.size,
+      })),
+    );
   }
 
   /** Feeds the pipeline until `signal` aborts, or until every followed user is given up. */

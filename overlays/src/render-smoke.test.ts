@@ -6,10 +6,10 @@ import goalsPackage from '../../plugins/goals/package.json';
 import rulesPackage from '../../plugins/rules/package.json';
 import webhookPackage from '../../plugins/webhook/package.json';
 import type { PluginView } from '@ttlp/sdk/host-contract';
-import type { OverlayConnection } from './overlay/overlay-connection.svelte.ts';
-import GoalsWidget from './overlay/widgets/GoalsWidget.svelte';
-import LeaderboardWidget from './overlay/widgets/LeaderboardWidget.svelte';
-import CountersWidget from './overlay/widgets/CountersWidget.svelte';
+import type { Widget } from '@ttlp/sdk/widget';
+import GoalsWidget from '../../plugins/goals/widget/GoalsWidget.svelte';
+import LeaderboardWidget from '../../plugins/leaderboard/widget/LeaderboardWidget.svelte';
+import CountersWidget from '../../host/widgets/counters/CountersWidget.svelte';
 import PermissionDialog from './settings/components/PermissionDialog.svelte';
 import PluginCard from './settings/components/PluginCard.svelte';
 import ConfigForm from './settings/components/ConfigForm.svelte';
@@ -29,15 +29,15 @@ const QUOTAS = {
   httpPerMinute: 1200,
   timers: 64,
 };
-const connectionWith = (state: unknown) =>
-  ({ stateOf: () => state, status: 'open', hasToken: true, widget: 'w', listen: () => () => {}, open() {} }) as unknown as OverlayConnection;
+/** A widget whose one channel has `state`, with `options` from its URL. */
+const widgetWith = <Options extends object>(state: unknown, options: Options) =>
+  ({ options, state: () => state, onState: () => () => {}, onMessage: () => () => {} }) as unknown as Widget<never, Options>;
 
 describe('server rendering smoke test', () => {
   it('renders the state widgets with viewer text as text', () => {
     const leaderboard = render(LeaderboardWidget, {
       props: {
-        connection: connectionWith({ gifters: [{ userId: '1', uniqueId: 'a', displayName: XSS, avatarUrl: null, coins: 5 }], likers: [] }),
-        options: { max: 5, show: ['gifters', 'likers'], avatars: false, titles: true },
+        widget: widgetWith({ gifters: [{ userId: '1', uniqueId: 'a', displayName: XSS, avatarUrl: null, coins: 5 }], likers: [] }, { max: 5, show: 'gifters,likers', avatars: false, titles: true }),
       },
     }).body;
     expect(leaderboard).toContain('&lt;img src=x onerror=alert(1)>');
@@ -47,8 +47,7 @@ describe('server rendering smoke test', () => {
 
     const goals = render(GoalsWidget, {
       props: {
-        connection: connectionWith({ goals: [{ id: 'likes', kind: 'likes', title: XSS, current: 412, target: 1000, percent: 41, reached: false }] }),
-        options: { ids: null },
+        widget: widgetWith({ goals: [{ id: 'likes', kind: 'likes', title: XSS, current: 412, target: 1000, percent: 41, reached: false }] }, {}),
       },
     }).body;
     expect(goals).toContain('width: 41%');
@@ -56,8 +55,7 @@ describe('server rendering smoke test', () => {
 
     const counters = render(CountersWidget, {
       props: {
-        connection: connectionWith({ sessionId: 's', likes: 1234, viewers: null, follows: 0, shares: 0, coins: 0 }),
-        options: { show: ['likes', 'viewers'], labels: true, compact: false, layout: 'row' },
+        widget: widgetWith({ sessionId: 's', likes: 1234, viewers: null, follows: 0, shares: 0, coins: 0 }, { show: 'likes,viewers', labels: true, compact: false, layout: 'row' as const }),
       },
     }).body;
     expect(counters).toContain('data-counter="likes"');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { WIDGET_CHANNELS, type OverlayWidget, type PluginView } from '@ttlp/sdk/host-contract';
+import type { OverlayLink, PluginView } from '@ttlp/sdk/host-contract';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { HANG_MS } from '../../host/test/support/patience.ts';
 import { launchChromium } from './chromium.ts';
@@ -110,12 +110,20 @@ async function openSettings(): Promise<Page> {
   return page;
 }
 
-/** An overlay page at 1920×1080 that records every overlay frame it receives, across reconnects. */
-async function openOverlay(widget: string): Promise<{ page: Page; frames: Array<Record<string, unknown>> }> {
+/** The URL of a widget (`<pluginId>/<widgetId>`) of the host or a running plugin, as the settings page lists it. */
+async function widgetUrl(widget: string): Promise<string> {
+  const { body } = await api('GET', '/api/overlays');
+  const link = (body!.overlays as OverlayLink[]).find((candidate) => candidate.widget === widget);
+  expect(link, `${widget} in /api/overlays`).toBeDefined();
+  return link!.url;
+}
+
+/** A widget page at 1920×1080 (at `url`, else the widget's own) that records every overlay frame it receives, across reconnects. */
+async function openOverlay(widget: string, url?: string): Promise<{ page: Page; frames: Array<Record<string, unknown>> }> {
   const page = await newPage({ width: 1920, height: 1080 });
   const frames: Array<Record<string, unknown>> = [];
   page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(JSON.parse(String(frame.payload)) as Record<string, unknown>)));
-  await page.goto(banner.overlays[widget]!);
+  await page.goto(url ?? (await widgetUrl(widget)));
   await expect.poll(() => frames.some((frame) => frame.type === 'hello')).toBe(true);
   return { page, frames };
 }
@@ -202,7 +210,7 @@ describe('the settings page and overlays in a browser', () => {
   it('shows a test gift on the alerts overlay: opaque where the alert is, transparent elsewhere', async () => {
     await enablePlugin('alerts');
     const settings = await openSettings();
-    const alerts = await openOverlay('alerts');
+    const alerts = await openOverlay('alerts/alerts');
     await settings.getByTestId('test-gift-name').fill('Rose');
     await settings.getByTestId('test-event-GIFT').click();
     const alert = alerts.page.getByTestId('alert');
@@ -227,7 +235,7 @@ describe('the settings page and overlays in a browser', () => {
 
   it('after a host restart, with the overlay page left open, shows the next gift exactly once', async () => {
     await enablePlugin('alerts');
-    const alerts = await openOverlay('alerts');
+    const alerts = await openOverlay('alerts/alerts');
     await sendTestEvent('GIFT', { giftName: 'Doughnut', giftCount: 1, coins: 30 });
     await expect.poll(() => giftFrames(alerts.frames, 'Doughnut').length).toBe(1);
     // Whatever fails below, the next test finds the host running.
@@ -248,7 +256,18 @@ describe('the settings page and overlays in a browser', () => {
     expect(giftFrames(alerts.frames, 'Doughnut')).toHaveLength(1);
   });
 
-  it("shows the rules plugin's overlay actions in the alerts widget, beside the alerts plugin's", async () => {
+  it('keeps an alerts URL from before widgets were their plugins’ working: it shows the next gift', async () => {
+    await enablePlugin('alerts');
+    // The URL streamers have in OBS: the widget's one-segment name and its token.
+    const token = new URL(await widgetUrl('alerts/alerts')).searchParams.get('token')!;
+    const alerts = await openOverlay('alerts/alerts', `${banner.settingsUrl}overlay/alerts?token=${encodeURIComponent(token)}&giftMs=4000`);
+    expect(new URL(alerts.page.url()).pathname).toBe('/overlay/alerts/alerts');
+    expect(new URL(alerts.page.url()).searchParams.get('giftMs')).toBe('4000');
+    await sendTestEvent('GIFT', { giftName: 'Panda', giftCount: 1, coins: 5 });
+    await expect.poll(() => alerts.page.getByTestId('alert').textContent()).toContain('Panda');
+  });
+
+  it("shows the rules plugin's overlay actions in its Rule messages widget", async () => {
     const rule = {
       id: 'hype',
       name: 'Hype in the chat',
@@ -256,19 +275,35 @@ describe('the settings page and overlays in a browser', () => {
       condition: { in: ['!hype', { var: 'payload.message' }] },
       actions: [{ type: 'overlay', channel: 'rules', template: '{user.displayName} started the hype!' }],
     };
-    await enablePlugin('alerts');
-    const alerts = await openOverlay('alerts');
     const { requestedPermissions } = await restorePluginAtTestEnd('rules');
     expect((await api('PUT', '/api/plugins/rules/config', { config: { rules: [rule] } })).status).toBe(200);
     expect((await api('POST', '/api/plugins/rules/enable', { grant: requestedPermissions })).status).toBe(200);
-    expect(alerts.frames.find((frame) => frame.type === 'hello')).toMatchObject({ channels: ['alerts/alerts', 'rules/rules'] });
+    const messages = await openOverlay('rules/messages');
+    expect(messages.frames.find((frame) => frame.type === 'hello')).toMatchObject({ widget: 'rules/messages', channels: ['rules/rules'] });
     await sendTestEvent('CHAT', { message: 'let us go !hype' });
-    await expect.poll(() => alerts.page.getByTestId('alert').textContent()).toContain('Test Viewer started the hype!');
-    expect(alerts.frames.filter((frame) => frame.type === 'message' && frame.channel === 'rules/rules')).toHaveLength(1);
+    await expect.poll(() => messages.page.locator('.rule-message').textContent()).toBe('Test Viewer started the hype!');
+    expect(messages.frames.filter((frame) => frame.type === 'message' && frame.channel === 'rules/rules')).toHaveLength(1);
+  });
+
+  it('lists the widgets of the host and of every enabled plugin, and says which options of a pasted URL a widget ignores', async () => {
+    await enablePlugin('alerts');
+    const settings = await openSettings();
+    const card = settings.getByTestId('overlay-alerts/alerts');
+    await expect.poll(() => card.locator('h3').textContent()).toBe('Alerts');
+    expect(await settings.getByTestId('overlay-host/counters').locator('h3').textContent()).toBe('Counters');
+    await card.locator('summary', { hasText: 'Check a URL' }).click();
+    const url = await widgetUrl('alerts/alerts');
+    await settings.getByTestId('url-check-input-alerts/alerts').fill(`${url}&fontSize=900&position=top-right&sparkles=1`);
+    await settings.getByTestId('url-check-alerts/alerts').click();
+    const result = settings.getByTestId('url-check-result-alerts/alerts');
+    await expect.poll(() => result.locator('li').allTextContents()).toEqual(['fontSize: /fontSize must be <= 200', 'sparkles: the widget has no such option']);
+    await settings.getByTestId('url-check-input-alerts/alerts').fill(`${url}&position=top-right`);
+    await settings.getByTestId('url-check-alerts/alerts').click();
+    await expect.poll(() => result.textContent()).toContain('uses every option');
   });
 
   it('refuses an overlay token on admin routes', async () => {
-    const overlayToken = new URL(banner.overlays.alerts!).searchParams.get('token')!;
+    const overlayToken = new URL(banner.overlays['host/counters']!).searchParams.get('token')!;
     const refused = await api('GET', '/api/plugins', undefined, overlayToken);
     expect(refused).toMatchObject({ status: 403, body: { code: 'AUTH_FORBIDDEN' } });
     const anonymous = await fetch(`${banner.settingsUrl}api/plugins`);
@@ -277,7 +312,7 @@ describe('the settings page and overlays in a browser', () => {
 
   it('shows chat text as text, never as HTML', async () => {
     await enablePlugin('chat');
-    const chat = await openOverlay('chat');
+    const chat = await openOverlay('chat/chat');
     const dialogs: string[] = [];
     chat.page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
@@ -294,7 +329,7 @@ describe('the settings page and overlays in a browser', () => {
   it('shows goals, leaderboard and counters (screenshots for the README)', async () => {
     // The plugins the settings page's screenshot shows running.
     for (const id of ['alerts', 'chat', 'goals', 'leaderboard']) await enablePlugin(id);
-    const pages = { goals: await openOverlay('goals'), leaderboard: await openOverlay('leaderboard'), counters: await openOverlay('counters') };
+    const pages = { goals: await openOverlay('goals/goals'), leaderboard: await openOverlay('leaderboard/leaderboard'), counters: await openOverlay('host/counters') };
     for (const [eventType, payload] of [
       ['LIKE', { likeCount: 250, totalLikeCount: 4200 }],
       ['FOLLOW', {}],
@@ -326,7 +361,7 @@ const VIEWPORTS = { landscape: { width: 1920, height: 1080 }, portrait: { width:
  * need many events to reach.
  */
 async function openOverlayShowing(
-  widget: OverlayWidget,
+  widget: string,
   viewport: { width: number; height: number },
   states: Record<string, unknown>,
   query = '',
@@ -336,7 +371,8 @@ async function openOverlayShowing(
     socket.send(JSON.stringify({ type: 'hello', epoch: 'stand-in', widget, channels: Object.keys(states) }));
     for (const [channel, state] of Object.entries(states)) socket.send(JSON.stringify({ type: 'reset', channel, seq: 1, state }));
   });
-  await page.goto(banner.overlays[widget]! + query);
+  // The widget's page (its plugin runs) with a socket that never reaches the host.
+  await page.goto((await widgetUrl(widget)) + query);
   return page;
 }
 
@@ -389,7 +425,7 @@ function chatOverlaps(frames: ChatFrame[]): string[] {
 describe('the widgets as a streamer sees them', () => {
   it('never draws one chat line over another while lines slide in and out', async () => {
     await enablePlugin('chat');
-    const chat = await openOverlay('chat');
+    const chat = await openOverlay('chat/chat');
     // Animations at a tenth of their speed: arrivals come while earlier lines still move, and
     // frames land mid-motion however busy the machine is.
     const devtools = await chat.page.context().newCDPSession(chat.page);
@@ -426,13 +462,14 @@ describe('the widgets as a streamer sees them', () => {
   });
 
   it('shows a reached goal as done: a full bar, a Done label and the real count', async () => {
+    await enablePlugin('goals');
     const goals = [
       { id: 'likes', kind: 'likes', title: 'Likes', current: 2001, target: 1000, percent: 100, reached: true },
       { id: 'follows', kind: 'follows', title: 'New followers', current: 1, target: 50, percent: 2, reached: false },
       { id: 'camera', kind: 'coins', title: 'A new camera for the stream, and a light to go with it', current: 12_000, target: 12_000, percent: 100, reached: true },
     ];
     for (const [name, viewport] of Object.entries(VIEWPORTS)) {
-      const page = await openOverlayShowing('goals', viewport, { [WIDGET_CHANNELS.goals[0]]: { goals } });
+      const page = await openOverlayShowing('goals/goals', viewport, { 'goals/goals': { goals } });
       const goal = (id: string) => page.locator(`[data-goal-id="${id}"]`);
       await expect.poll(() => goal('likes').locator('.numbers').textContent()).toBe('2,001');
       expect(await goal('camera').locator('.numbers').textContent()).toBe('12,000');
@@ -452,6 +489,7 @@ describe('the widgets as a streamer sees them', () => {
   });
 
   it('puts the singular noun after a count of one on the leaderboard and the counters', async () => {
+    await enablePlugin('leaderboard');
     const board = {
       gifters: [
         { userId: '2', uniqueId: 'bob', displayName: 'Bob', coins: 1500 },
@@ -464,12 +502,12 @@ describe('the widgets as a streamer sees them', () => {
     };
     const counters = { sessionId: 's', likes: 1, viewers: 1, follows: 2, shares: 0, coins: 1000 };
     for (const [name, viewport] of Object.entries(VIEWPORTS)) {
-      const leaderboard = await openOverlayShowing('leaderboard', viewport, { [WIDGET_CHANNELS.leaderboard[0]]: board });
+      const leaderboard = await openOverlayShowing('leaderboard/leaderboard', viewport, { 'leaderboard/leaderboard': board });
       const values = (list: string) => leaderboard.locator(`[data-list="${list}"] .value`).allTextContents();
       await expect.poll(() => values('gifters')).toEqual(['1,500 coins', '1 coin']);
       expect(await values('likers')).toEqual(['2 likes', '1 like']);
       await screenshot(leaderboard, `overlay-leaderboard-nouns-${name}.png`, 'leaderboard');
-      const page = await openOverlayShowing('counters', viewport, { [WIDGET_CHANNELS.counters[0]]: counters }, '&show=likes,viewers,follows,shares,coins');
+      const page = await openOverlayShowing('host/counters', viewport, { 'host/counters': counters }, '&show=likes,viewers,follows,shares,coins');
       await expect
         .poll(async () => (await page.locator('[data-counter]').allTextContents()).map((text) => text.replace(/\s+/g, ' ').trim()))
         .toEqual(['♥ 1 Like', '● 1 Viewer', '+ 2 Follows', '↗ 0 Shares', '◆ 1,000 Coins']);
@@ -480,7 +518,7 @@ describe('the widgets as a streamer sees them', () => {
   it('keeps every counter on the canvas, wrapping a row too wide for it', async () => {
     const counters = { sessionId: 's', likes: 1_234_567, viewers: 12_345, follows: 1234, shares: 567, coins: 98_765 };
     for (const [name, viewport] of Object.entries(VIEWPORTS)) {
-      const page = await openOverlayShowing('counters', viewport, { [WIDGET_CHANNELS.counters[0]]: counters }, '&show=likes,viewers,follows,shares,coins');
+      const page = await openOverlayShowing('host/counters', viewport, { 'host/counters': counters }, '&show=likes,viewers,follows,shares,coins');
       await expect.poll(() => page.locator('[data-counter]').count()).toBe(5);
       const boxes = await Promise.all((await page.locator('[data-counter]').all()).map(async (counter) => (await counter.boundingBox())!));
       const canvas = { x: 0, y: 0, ...viewport };

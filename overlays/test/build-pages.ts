@@ -1,6 +1,6 @@
 /**
- * vitest's global setup of the browser tests: builds the settings page and the overlays
- * (`overlays/dist`, which `ttlp start` serves) once, before the first browser test file.
+ * vitest's global setup of the browser tests: builds the settings page (`overlays/dist`, which
+ * `ttlp start` serves) once, before the first browser test file.
  */
 import path from 'node:path';
 import { build } from 'vite';

@@ -57,10 +57,11 @@ export class HostProcess {
       child.stderr!.on('data', (chunk) => {
         stderr += chunk;
         this.output += chunk;
-        if (!/counters +http\S+\n/.test(stderr)) return;
+        // The banner's last line.
+        if (!/Each plugin you enable .*\n/.test(stderr)) return;
         clearTimeout(timer);
         const overlays: Record<string, string> = {};
-        for (const match of stderr.matchAll(/^ {4}([a-z]+) +(http\S+)$/gm)) overlays[match[1]!] = match[2]!;
+        for (const match of stderr.matchAll(/^ {4}([a-z0-9/-]+) +(http\S+)/gm)) overlays[match[1]!] = match[2]!;
         resolve({
           settingsUrl: /Settings page: +(http\S+)/.exec(stderr)![1]!,
           adminToken: /Admin token: +(ttlp_admin_\S+)/.exec(stderr)?.[1],

@@ -180,8 +180,8 @@ afterAll(async () => {
 describe("a plugin's widget", () => {
   it('shows the plugin’s message on its own page, at the size it declares, with its URL options', async () => {
     const link = await linkOf('shout/main');
-    expect(link.plugin).toMatchObject({ pluginId: 'shout', widgetId: 'main', displayName: 'shout widget', size: { width: 1080, height: 1920 }, buildError: null });
-    const page = await newPage(link.plugin!.size);
+    expect(link).toMatchObject({ pluginId: 'shout', widgetId: 'main', displayName: 'shout widget', size: { width: 1080, height: 1920 }, buildError: null });
+    const page = await newPage(link.size);
     const frames: string[] = [];
     page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(String(frame.payload))));
     await page.goto(`${link.url}&color=%23ffd400&size=96`);
@@ -211,7 +211,7 @@ describe("a plugin's widget", () => {
     onTestFinished(async () => void (await api('POST', '/api/plugins/shoutout/disable')));
 
     const link = await linkOf('shoutout/main');
-    const page = await newPage(link.plugin!.size);
+    const page = await newPage(link.size);
     const frames: string[] = [];
     page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(String(frame.payload))));
     await page.goto(`${link.url}&color=%23ffd400`);
@@ -226,7 +226,7 @@ describe("a plugin's widget", () => {
 
   it('of the plugin guide, as printed, shows its plugin’s state', async () => {
     const link = await linkOf('top-chatter/board');
-    const page = await newPage(link.plugin!.size);
+    const page = await newPage(link.size);
     await page.goto(`${link.url}&fontSize=56`);
     await sendChat('Ada', 'hello');
     await sendChat('Ada', 'again');
@@ -240,8 +240,8 @@ describe("a plugin's widget", () => {
     await enable('rules');
     onTestFinished(async () => void (await api('POST', '/api/plugins/rules/disable')));
     const link = await linkOf('rules/messages-2');
-    expect(link.plugin).toMatchObject({ displayName: 'Rule messages (2)', buildError: null });
-    const page = await newPage(link.plugin!.size);
+    expect(link).toMatchObject({ displayName: 'Rule messages (2)', buildError: null });
+    const page = await newPage(link.size);
     const frames: string[] = [];
     page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(String(frame.payload))));
     await page.goto(`${link.url}&position=top`);
@@ -280,7 +280,7 @@ describe("a plugin's widget", () => {
     const sneaky = await linkOf('sneaky/main');
     const tokenOf = (link: OverlayLink) => new URL(link.url).searchParams.get('token')!;
     expect(await openSocket(`/ws/overlay/shout/main?token=${tokenOf(sneaky)}`)).toEqual({ status: 403 });
-    expect(await openSocket(`/ws/overlay/alerts?token=${tokenOf(sneaky)}`)).toEqual({ status: 403 });
+    expect(await openSocket(`/ws/overlay/host/counters?token=${tokenOf(sneaky)}`)).toEqual({ status: 403 });
     expect(await openSocket(`/ws/overlay/shout/main?token=not-a-token`)).toEqual({ status: 401 });
     const opened = await openSocket(`/ws/overlay/shout/main?token=${tokenOf(shout)}`);
     expect(opened).toMatchObject({ status: 101, hello: { type: 'hello', widget: 'shout/main', channels: ['shout/main'] } });
@@ -288,7 +288,7 @@ describe("a plugin's widget", () => {
 
   it('that does not build answers 503 and names the error in the settings; its plugin and the other widgets go on', async () => {
     const broken = await linkOf('broken/main');
-    expect(broken.plugin!.buildError).toMatch(/^src\/widget\.ts:1:\d+: /);
+    expect(broken.buildError).toMatch(/^src\/widget\.ts:1:\d+: /);
     expect((await fetch(broken.url)).status).toBe(503);
     const debugPage = await fetch(`${broken.url}&debug=1`).then((response) => response.text());
     expect(debugPage).toContain('does not build');
@@ -304,7 +304,7 @@ describe("a plugin's widget", () => {
     const card = page.getByTestId('overlay-shout/main');
     await card.scrollIntoViewIfNeeded();
     await expect.poll(() => card.textContent()).toContain('1080×1920');
-    await card.locator('summary').click();
+    await card.locator('summary', { hasText: 'Options' }).click();
     await page.getByTestId('config-field-widget-shout/main/color').fill('#ffd400');
     await page.getByTestId('config-field-widget-shout/main/size').fill('96');
     const url = page.getByTestId('overlay-url-shout/main');

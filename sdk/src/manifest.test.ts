@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { validateManifest } from './manifest.ts';
 
@@ -58,5 +59,32 @@ describe('a manifest with widgets', () => {
 
   it('refuses a widget channel when the plugin declares no channels at all', () => {
     expect(problemsOf({ ...manifest(), overlayChannels: undefined, widgets: [widget()] })).toEqual(['/widgets/0/channels: "main" is not one of the plugin\'s overlayChannels']);
+  });
+
+  it('takes a look: its defaults checked against the look options, none of them redefined among its own options', () => {
+    expect(problemsOf(manifest({ widgets: [widget({ look: { position: 'bottom-right', fontSize: 30, bg: '#17151f' } })] }))).toEqual([]);
+    expect(problemsOf(manifest({ widgets: [widget({ look: {} })] }))).toEqual([]);
+    expect(problemsOf(manifest({ widgets: [widget({ look: { position: 'middle' } })] })).join('\n')).toMatch(/\/widgets\/0\/look\/position/);
+    expect(problemsOf(manifest({ widgets: [widget({ look: { colour: 'red' } })] })).join('\n')).toMatch(/\/widgets\/0\/look/);
+    expect(problemsOf(manifest({ widgets: [widget({ look: { color: 'red;x:y' } })] })).join('\n')).toMatch(/\/widgets\/0\/look\/color/);
+    expect(
+      problemsOf(manifest({ widgets: [widget({ look: {}, options: { type: 'object', properties: { fontSize: { type: 'integer' }, token: { type: 'string' } } } })] })),
+    ).toEqual([
+      '/widgets/0/options/properties/fontSize is a look option: set its default in /widgets/0/look instead',
+      '/widgets/0/options/properties/token: "token" is a parameter of every widget URL, not an option',
+    ]);
+  });
+
+  it('refuses options whose defaults break their own schema', () => {
+    expect(problemsOf(manifest({ widgets: [widget({ options: { type: 'object', properties: { size: { type: 'integer', maximum: 10, default: 64 } } } })] }))).toEqual([
+      '/widgets/0/options: its defaults break it: /size must be <= 10',
+    ]);
+  });
+
+  it('of the first-party plugins are valid', async () => {
+    for (const id of ['alerts', 'chat', 'goals', 'leaderboard', 'rules']) {
+      const { ttlp } = JSON.parse(await readFile(new URL(`../../plugins/${id}/package.json`, import.meta.url), 'utf8'));
+      expect([id, problemsOf(ttlp)]).toEqual([id, []]);
+    }
   });
 });

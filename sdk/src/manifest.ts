@@ -7,6 +7,9 @@ import addFormatsModule from 'ajv-formats';
 import { Type, type Static } from 'typebox';
 import { EVENT_TYPES } from './contract/constants.ts';
 import { describeErrors } from './contract/validate.ts';
+import { LOOK_OPTION_SCHEMAS, LOOK_OPTIONS, type Look } from './widget-look.ts';
+
+export { LOOK_DEFAULTS, LOOK_OPTIONS, lookOptionSchemas, type Look } from './widget-look.ts';
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
@@ -35,6 +38,14 @@ export const WIDGET_ID_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
 /** What a widget's page is sized for when its manifest does not say: a landscape 1080p scene. */
 export const DEFAULT_WIDGET_SIZE = { width: 1920, height: 1080 } as const;
 
+/** A widget's own defaults of the look options (widget-look.ts). */
+const WidgetLookSchema = Type.Unsafe<Partial<Look>>({
+  type: 'object',
+  additionalProperties: false,
+  properties: LOOK_OPTION_SCHEMAS,
+  description: 'The widget takes the look options (position, colours, font, size) as URL options, and its page is laid out by them; these are its defaults ({} for the host\'s)',
+});
+
 export const PluginWidgetSchema = Type.Object(
   {
     id: Type.String({ pattern: WIDGET_ID_PATTERN, description: "Lower-case id, unique among the plugin's widgets" }),
@@ -52,6 +63,7 @@ export const PluginWidgetSchema = Type.Object(
       ),
     ),
     options: Type.Optional(Type.Object({}, { additionalProperties: true, description: "JSON Schema of the widget's options, set per URL (query parameters)" })),
+    look: Type.Optional(WidgetLookSchema),
   },
   { additionalProperties: false },
 );
@@ -117,9 +129,17 @@ function widgetProblems(manifest: PluginManifest): string[] {
     for (const channel of widget.channels)
       if (!declared.has(channel)) problems.push(`${where}/channels: "${channel}" is not one of the plugin's overlayChannels`);
     if (widget.options !== undefined) {
+      const own = Object.keys((widget.options as { properties?: object }).properties ?? {});
+      if (widget.look !== undefined)
+        for (const name of own.filter((option) => (LOOK_OPTIONS as string[]).includes(option)))
+          problems.push(`${where}/options/properties/${name} is a look option: set its default in ${where}/look instead`);
+      for (const name of own.filter((option) => option === 'token' || option === 'debug'))
+        problems.push(`${where}/options/properties/${name}: "${name}" is a parameter of every widget URL, not an option`);
       if ((widget.options as { type?: unknown }).type !== 'object') problems.push(`${where}/options must be a JSON Schema of type "object" (one property per URL option)`);
       try {
-        new Ajv({ strict: false }).compile(widget.options as AnySchema);
+        const validate = new Ajv({ strict: false, useDefaults: true }).compile(widget.options as AnySchema);
+        // A URL without options gets the defaults: they must pass the schema themselves.
+        if ((widget.options as { type?: unknown }).type === 'object' && !validate({})) problems.push(`${where}/options: its defaults break it: ${describeErrors(validate.errors).join('; ')}`);
       } catch (error) {
         problems.push(`${where}/options is not a valid JSON Schema: ${(error as Error).message}`);
       }

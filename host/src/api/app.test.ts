@@ -2,6 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnifiedEvent } from '@ttlp/sdk';
+import type { OverlayLink } from '@ttlp/sdk/host-contract';
 import { DEFAULT_LIMITS, pluginQuotas } from '@ttlp/sdk/sandbox';
 import { STORAGE_GROUP } from '../pipeline/stages.ts';
 import type { OverlayMessage } from '../bus/types.ts';
@@ -49,13 +50,14 @@ const ADMIN_ROUTES: Array<[string, string]> = [
   ['POST', '/api/tokens'],
   ['DELETE', '/api/tokens/00000000-0000-4000-8000-000000000000'],
   ['GET', '/api/overlays'],
-  ['POST', '/api/overlays/alerts/regenerate'],
+  ['POST', '/api/overlays/host/counters/regenerate'],
+  ['POST', '/api/overlays/host/counters/options'],
   ['POST', '/api/gdpr/erase'],
 ];
 
 describe('auth', () => {
   it('refuses every admin route to anonymous requests (401) and to overlay tokens (403)', async () => {
-    const { token } = await host.tokens.overlayToken('alerts');
+    const { token } = await host.tokens.overlayToken('alerts/alerts');
     for (const [method, url] of ADMIN_ROUTES) {
       const anonymous = await host.app.inject({ method: method as 'GET', url, payload: method === 'GET' ? undefined : {} });
       expect([method, url, anonymous.statusCode, anonymous.json().code]).toEqual([method, url, 401, 'AUTH_REQUIRED']);
@@ -82,7 +84,7 @@ describe('auth', () => {
   });
 
   it('accepts only the admin token for a login, and limits failed logins per address', async () => {
-    const { token: overlay } = await host.tokens.overlayToken('chat');
+    const { token: overlay } = await host.tokens.overlayToken('chat/chat');
     const attempt = (token: string, remoteAddress = '10.9.8.7') => host.app.inject({ method: 'POST', url: '/api/auth/login', payload: { token }, remoteAddress });
     expect((await attempt(overlay)).json().code).toBe('AUTH_INVALID_TOKEN');
     expect((await attempt('wrong')).statusCode).toBe(401);
@@ -122,17 +124,45 @@ describe('auth', () => {
     expect((await host.app.inject({ method: 'GET', url: '/api/plugins', headers: { authorization: `Bearer ${first}` } })).statusCode).toBe(401);
   });
 
-  it('gives each widget an overlay URL whose token can be regenerated (the old one stops working)', async () => {
-    const listed = (await host.app.inject({ method: 'GET', url: '/api/overlays', headers: { ...host.admin, host: 'obs.local:8787' } })).json();
-    expect(listed.overlays.map((entry: { widget: string }) => entry.widget)).toEqual(['alerts', 'chat', 'goals', 'leaderboard', 'counters']);
-    const alerts = listed.overlays[0];
-    expect(alerts.url).toMatch(/^http:\/\/obs\.local:8787\/overlay\/alerts\?token=ttlp_ov_/);
-    const oldToken = new URL(alerts.url).searchParams.get('token')!;
-    expect((await host.tokens.authenticate({ headers: {}, query: { token: oldToken } } as never))?.widget).toBe('alerts');
-    const regenerated = (await host.app.inject({ method: 'POST', url: '/api/overlays/alerts/regenerate', headers: host.admin })).json();
-    expect(regenerated.tokenId).not.toBe(alerts.tokenId);
-    expect(await host.tokens.authenticate({ headers: {}, query: { token: oldToken } } as never)).toBeUndefined();
-    expect((await host.app.inject({ method: 'POST', url: '/api/overlays/nope/regenerate', headers: host.admin })).json().code).toBe('OVERLAY_UNKNOWN_WIDGET');
+  it("gives each widget of the host and of the running plugins an overlay URL whose token can be regenerated (the old one stops working)", async () => {
+    const list = async () =>
+      (await host.app.inject({ method: 'GET', url: '/api/overlays', headers: { ...host.admin, host: 'obs.local:8787' } })).json().overlays as OverlayLink[];
+    expect((await list()).map((entry) => entry.widget)).toEqual(['host/counters']);
+    const { requestedPermissions } = (await host.app.inject({ method: 'GET', url: '/api/plugins/chat', headers: host.admin })).json();
+    expect((await host.app.inject({ method: 'POST', url: '/api/plugins/chat/enable', headers: host.admin, payload: { grant: requestedPermissions } })).statusCode).toBe(200);
+    try {
+      const [counters, chat] = await list();
+      expect(counters).toMatchObject({ widget: 'host/counters', pluginId: 'host', widgetId: 'counters', displayName: 'Counters', buildError: null });
+      expect(chat).toMatchObject({ widget: 'chat/chat', pluginId: 'chat', widgetId: 'chat', displayName: 'Chat', size: { width: 1920, height: 1080 }, buildError: null });
+      // Its own options, then the look every widget with a look has, the chat's defaults in it.
+      const properties = (chat!.options as { properties: Record<string, { default?: unknown }> }).properties;
+      expect(Object.keys(properties)).toEqual(['max', 'fadeMs', 'avatars', 'badges', 'color', 'bg', 'accent', 'shadow', 'font', 'fontSize', 'position', 'margin', 'width']);
+      expect([properties.position!.default, properties.fontSize!.default]).toEqual(['bottom-left', 26]);
+      expect(chat!.url).toMatch(/^http:\/\/obs\.local:8787\/overlay\/chat\/chat\?token=ttlp_ov_/);
+      const oldToken = new URL(chat!.url).searchParams.get('token')!;
+      expect((await host.tokens.authenticate({ headers: {}, query: { token: oldToken } } as never))?.widget).toBe('chat/chat');
+      const regenerated = (await host.app.inject({ method: 'POST', url: '/api/overlays/chat/chat/regenerate', headers: host.admin })).json();
+      expect(regenerated.tokenId).not.toBe(chat!.tokenId);
+      expect(await host.tokens.authenticate({ headers: {}, query: { token: oldToken } } as never)).toBeUndefined();
+      expect((await host.app.inject({ method: 'POST', url: '/api/overlays/nope/main/regenerate', headers: host.admin })).json().code).toBe('OVERLAY_UNKNOWN_WIDGET');
+    } finally {
+      await host.app.inject({ method: 'POST', url: '/api/plugins/chat/disable', headers: host.admin });
+    }
+    expect((await list()).map((entry) => entry.widget)).toEqual(['host/counters']);
+  });
+
+  it('reads a widget URL as its page would, naming each option it ignores and why', async () => {
+    const check = (query: string) =>
+      host.app.inject({ method: 'POST', url: '/api/overlays/host/counters/options', headers: host.admin, payload: { query } });
+    const read = (await check('http://obs.local:8787/overlay/host/counters?token=t&layout=column&show=likes,bogus&fontSize=500&ttl=3#fontSize=9')).json();
+    expect(read.options).toMatchObject({ layout: 'column', show: 'likes,viewers', fontSize: 30, position: 'bottom-right' });
+    expect(read.ignored).toEqual([
+      { option: 'show', reason: expect.stringMatching(/must match pattern/) },
+      { option: 'fontSize', reason: '/fontSize must be <= 200' },
+      { option: 'ttl', reason: 'the widget has no such option' },
+    ]);
+    expect((await check('labels=0&compact=1')).json()).toMatchObject({ options: { labels: false, compact: true }, ignored: [] });
+    expect((await host.app.inject({ method: 'POST', url: '/api/overlays/nope/main/options', headers: host.admin, payload: { query: '' } })).json().code).toBe('OVERLAY_UNKNOWN_WIDGET');
   });
 });
 
@@ -372,8 +402,20 @@ describe('errors and pages', () => {
     expect(settings.headers['content-security-policy']).toContain("script-src 'self'");
     expect(settings.headers['content-security-policy']).toContain("frame-ancestors 'self'");
     expect(settings.headers['referrer-policy']).toBe('no-referrer');
-    expect((await host.app.inject({ method: 'GET', url: '/overlay/alerts?token=x' })).body).toContain('<title>overlay</title>');
-    expect((await host.app.inject({ method: 'GET', url: '/overlay/nope' })).json().code).toBe('OVERLAY_UNKNOWN_WIDGET');
+    // The URL a widget had before it was its plugin's (or the host's) takes the browser to the widget, query and all.
+    const legacy = await host.app.inject({ method: 'GET', url: '/overlay/counters?token=x&fontSize=40' });
+    expect([legacy.statusCode, legacy.headers.location]).toEqual([302, '/overlay/host/counters?token=x&fontSize=40']);
+    const counters = await host.app.inject({ method: 'GET', url: '/overlay/host/counters?token=x' });
+    expect(counters.statusCode).toBe(200);
+    expect(counters.headers['content-security-policy']).toContain('sandbox allow-scripts');
+    // A widget whose plugin is off: a blank page that asks again, so that OBS shows it once the plugin runs.
+    for (const url of ['/overlay/alerts?token=x', '/overlay/alerts/alerts?token=x', '/overlay/nope/main']) {
+      const waiting = await host.app.inject({ method: 'GET', url });
+      expect([url, waiting.statusCode, waiting.headers['content-type']]).toEqual([url, 404, 'text/html; charset=utf-8']);
+      expect(waiting.body).toMatch(/<meta http-equiv="refresh" content="\d+">/);
+      expect(waiting.body).not.toContain('<p');
+    }
+    expect((await host.app.inject({ method: 'GET', url: '/overlay/alerts?debug=1' })).body).toContain('enable its plugin in the settings page');
     const asset = await host.app.inject({ method: 'GET', url: '/assets/app-1234.js' });
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['cache-control']).toContain('immutable');
@@ -407,7 +449,7 @@ describe('a lost admin token', () => {
     expect((await host.app.inject({ method: 'GET', url: '/api/plugins', cookies: { ttlp_session: session } })).statusCode).toBe(401);
     expect((await host.app.inject({ method: 'GET', url: '/api/plugins', headers: { authorization: `Bearer ${fresh}` } })).statusCode).toBe(200);
     // Overlay URLs keep working: OBS scenes are not broken by a new admin token.
-    const { token } = await host.tokens.overlayToken('alerts');
+    const { token } = await host.tokens.overlayToken('alerts/alerts');
     expect((await host.tokens.authenticate({ headers: {}, query: { token } } as never))?.kind).toBe('overlay');
   });
 });

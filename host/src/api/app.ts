@@ -28,6 +28,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { staticRoutes } from './static.ts';
 import { WidgetCatalog } from '../plugin-widgets/catalog.ts';
 import { pluginWidgetRoutes } from '../plugin-widgets/routes.ts';
+import { HOST_WIDGETS } from '../overlay-hub/host-widgets.ts';
 
 /** What the routes work with. */
 export interface ApiServices {
@@ -134,8 +135,8 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  // The widgets of the running plugins: their pages, builds, sockets and URLs.
-  const widgets = new WidgetCatalog(services.plugins);
+  // The widgets of the host and the running plugins: their pages, builds, sockets and URLs.
+  const widgets = new WidgetCatalog(services.plugins, HOST_WIDGETS);
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/auth' });
   await app.register(async (admin) => {
@@ -147,7 +148,7 @@ export async function buildApp(services: ApiServices): Promise<FastifyInstance> 
     await admin.register(tokenRoutes, { widgets });
     await admin.register(gdprRoutes);
   }, { prefix: '/api' });
-  if (services.sockets) await app.register(overlaySocketRoutes, { ...services.sockets, pluginWidgetChannels: (pluginId, widgetId) => widgets.find(pluginId, widgetId)?.keys });
+  if (services.sockets) await app.register(overlaySocketRoutes, { ...services.sockets, widgets });
   await app.register(pluginWidgetRoutes, { catalog: widgets });
   await app.register(staticRoutes);
   return app;

@@ -43,7 +43,7 @@ afterAll(async () => {
 
 /** Pages and their files (static.ts) and WebSocket upgrades answer no JSON. */
 const notAnApiAnswer = (route: RouteOptions) =>
-  (route as { websocket?: boolean }).websocket === true || ['/', '/favicon.ico', '/overlay/:widget', '/overlay/:pluginId/:widgetId', '/overlay/:pluginId/:widgetId/widget.js'].includes(route.url) || route.url.startsWith('/assets/');
+  (route as { websocket?: boolean }).websocket === true || ['/', '/favicon.ico', '/overlay/:name', '/overlay/:pluginId/:widgetId', '/overlay/:pluginId/:widgetId/widget.js'].includes(route.url) || route.url.startsWith('/assets/');
 
 const get = async (url: string) => host.app.inject({ method: 'GET', url, headers: host.admin });
 

@@ -1,27 +1,24 @@
 /**
- * The built settings page and overlays (`overlays/dist`, made by `npm run build`): `/` is the
- * settings page, `/overlay/<widget>` every widget's page, `/assets/*` their files. Without a
- * build, those URLs say how to make one.
+ * The built settings page (`overlays/dist`, made by `npm run build`): `/` is the page, `/assets/*`
+ * its files. Without a build, those URLs say how to make one. (Widget pages are served by
+ * plugin-widgets/routes.ts.)
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isOverlayWidget } from '../overlay-hub/protocol.ts';
-import { OverlayUnknownWidget } from './errors.ts';
 
 /**
- * The pages load only their own scripts; styles may be inline (Svelte's transitions add them);
- * pictures (avatars, gift images) and alert sounds come from TikTok's CDN or wherever a streamer
- * points a widget; no other site may frame the pages.
+ * The page loads only its own scripts; styles may be inline (Svelte's transitions add them);
+ * pictures (avatars, gift images) come from TikTok's CDN; it frames the widgets' previews; no
+ * other site may frame it.
  */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' https: data:",
-  "media-src 'self' https: http:",
-  "connect-src 'self'",
+    "connect-src 'self'",
   "frame-src 'self'",
   "frame-ancestors 'self'",
   "object-src 'none'",
@@ -30,7 +27,7 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>ttlp</title>
-<p>The settings page and overlays are not built. Run <code>npm run build</code>, then reload.</p>`;
+<p>The settings page is not built. Run <code>npm run build</code>, then reload.</p>`;
 
 export async function staticRoutes(app: FastifyInstance): Promise<void> {
   const dir = app.services.overlaysDir;
@@ -46,8 +43,4 @@ export async function staticRoutes(app: FastifyInstance): Promise<void> {
   app.get('/', (_request, reply) => page(reply, 'index.html'));
   // Browsers ask for it on every page; there is none.
   app.get('/favicon.ico', (_request, reply) => reply.status(204).send());
-  app.get<{ Params: { widget: string } }>('/overlay/:widget', (request, reply) => {
-    if (!isOverlayWidget(request.params.widget)) throw new OverlayUnknownWidget(request.params.widget);
-    return page(reply, 'overlay.html');
-  });
 }

@@ -61,7 +61,7 @@ describe('ttlp start against ttlp fake-tiktok', () => {
     const fakeUrl = (await fake.waitFor(/fake TikTok listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
 
     const host = launch(['start', '--user', '@first_creator', '--user', 'second_creator', '--tiktok-url', fakeUrl, '--port', '0', '--live-poll-interval', '0.1', '--record', '{user}.capture.ndjson']);
-    const chatOverlay = (await host.waitFor(/chat +(http:\/\/127\.0\.0\.1:\d+)\/overlay\/chat\?token=(ttlp_ov_[A-Za-z0-9_-]+)/))!;
+    const chatOverlay = (await host.waitFor(/chat\/chat +(http:\/\/127\.0\.0\.1:\d+)\/overlay\/chat\/chat\?token=(ttlp_ov_[A-Za-z0-9_-]+)/))!;
     const origin = chatOverlay[1]!;
     await host.waitFor(/is not live; checking again/);
     type Health = { streams: { provider: string; user: string; state: string; reconnects: number }[] };
@@ -71,7 +71,7 @@ describe('ttlp start against ttlp fake-tiktok', () => {
       { provider: 'direct', user: 'second_creator', state: expect.stringMatching(/offline|connecting/), reconnects: 0 },
     ]);
 
-    const socket = new WebSocket(`${origin.replace('http', 'ws')}/ws/overlay/chat?token=${chatOverlay[2]}`);
+    const socket = new WebSocket(`${origin.replace('http', 'ws')}/ws/overlay/chat/chat?token=${chatOverlay[2]}`);
     const frames: { type: string }[] = [];
     socket.on('message', (data) => frames.push(JSON.parse(String(data))));
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));

@@ -37,9 +37,10 @@ async function banner(host: Host): Promise<string> {
       : '  Admin token:    the one shown at the first start ("ttlp admin-token --reset" makes a new one)',
     '  Overlays (OBS browser sources, 1920×1080 unless one says otherwise):',
     ...overlays.map((entry) => {
-      const size = entry.size && (entry.size.width !== 1920 || entry.size.height !== 1080) ? `  (${entry.size.width}×${entry.size.height})` : '';
+      const size = entry.size.width !== 1920 || entry.size.height !== 1080 ? `  (${entry.size.width}×${entry.size.height})` : '';
       return `    ${entry.widget.padEnd(width)}  ${entry.url}${size}`;
     }),
+    '  Each plugin you enable in the settings page adds its widgets (alerts, chat…) to its Overlays panel.',
     '',
   ].join('\n');
 }

@@ -80,7 +80,7 @@ for (const kind of BUS_KINDS) {
 
     it('publishes the counters of the latest session on the overlay stream, which the hub shows on host/counters', async () => {
       stack = await openOverlayStack(kind, 'counters', { countersIntervalMs: 100 });
-      const counters = await TestSocket.overlay(stack.server, 'counters');
+      const counters = await TestSocket.overlay(stack.server, 'host/counters');
       await counters.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
       expect(counters.ofType('reset')[0]).toEqual({
         type: 'reset',
@@ -124,7 +124,7 @@ for (const kind of BUS_KINDS) {
     it('shows only the counters its own host sealed: not another host’s, not a forged or altered seal', async () => {
       stack = await openOverlayStack(kind, 'sealed', { countersIntervalMs: 100 });
       const { hub, testBus } = stack;
-      const counters = await TestSocket.overlay(stack.server, 'counters');
+      const counters = await TestSocket.overlay(stack.server, 'host/counters');
       await counters.waitFor((s) => s.ofType('reset').length === 1, 'the reset');
       const forged = { likes: 999_999_999 };
       const otherHost = new OverlayHub({ bus: testBus.bus, log: silentLog, consumer: `test-other-${process.pid}` });

@@ -3,24 +3,14 @@
  * tallied from the `events` stream by a consumer of its own and published on the `overlay` stream
  * as state at most every 250 ms, like a plugin's, sealed for this host's hub.
  */
-import { GiftStreaks, type UnifiedEvent } from '@ttlp/sdk';
+import { GiftStreaks, type CountersState, type UnifiedEvent } from '@ttlp/sdk';
 import type { EventBus } from '../bus/types.ts';
 import { errorSummary } from '../error-summary.ts';
 import type { Logger } from '../log.ts';
 import type { OverlayHub } from './hub.ts';
 import { COUNTERS_CHANNEL_NAME, HOST_PUBLISHER, PROTOCOL_DEFAULTS } from './protocol.ts';
 
-export interface StreamCountersState {
-  sessionId: string | null;
-  /** `totalLikeCount` of the latest LIKE. */
-  likes: number;
-  /** `viewerCount` of the latest JOIN that carried one. */
-  viewers: number | null;
-  follows: number;
-  shares: number;
-  /** Coins of gifts, each streak credited once as it runs (`GiftStreaks`). */
-  coins: number;
-}
+export type StreamCountersState = CountersState;
 
 export interface StreamCountersOptions {
   /** Shortest time between two publications. */

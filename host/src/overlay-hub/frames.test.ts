@@ -22,15 +22,15 @@ describe('the frames the host sends', () => {
   afterAll(() => stack?.close());
 
   it("are the host contract's: hello, reset, message and state to widgets, event to the live feed", async () => {
-    const alerts = await TestSocket.overlay(stack.server, 'alerts');
-    const counters = await TestSocket.overlay(stack.server, 'counters');
+    const alerts = await TestSocket.overlay(stack.server, 'alerts/alerts');
+    const counters = await TestSocket.overlay(stack.server, 'host/counters');
     const live = await TestSocket.open(`${stack.server.url}/ws/live?token=admin`);
     await waitFor(() => stack.feed.connectedClients === 1, 'the live-feed socket');
-    await alerts.waitFor((socket) => socket.ofType('reset').length === 2, 'a reset per alerts channel');
+    await alerts.waitFor((socket) => socket.ofType('reset').length === 1, 'the reset of the alerts channel');
 
     await stack.testBus.bus.publishMany('overlay', [
       overlayMessage('alerts', 'alerts', 'message', { type: 'gift', alertId: 'a1', text: 'anna sent a Rose' }, 'e1'),
-      overlayMessage('rules', 'rules', 'message', { ruleId: 'hype', text: 'hype!', eventId: 'e2' }),
+      overlayMessage('alerts', 'alerts', 'message', { type: 'follow', alertId: 'a2', text: 'bo followed' }, 'e2'),
       overlayMessage('alerts', 'alerts', 'state', { shown: 1 }),
     ]);
     await stack.testBus.bus.publish('events', testEvent('LIKE', newSessionId(), { likeCount: 5, totalLikeCount: 5 }));

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBus } from '../bus/types.ts';
 import { OverlayHub, type OverlayHubOptions } from './hub.ts';
 import { LiveFeed } from './live-feed.ts';
-import { WIDGET_CHANNELS } from './protocol.ts';
 import {
   BUS_KINDS,
   TestSocket,
@@ -20,7 +19,7 @@ import { HANG_MS } from '../../test/support/patience.ts';
 const ALERTS = 'alerts/alerts';
 const GOALS = 'goals/goals';
 
-/** The frames of the alerts channel (the alerts widget also shows the rules plugin's), and the hello. */
+/** The frames of the alerts channel, and the hello. */
 const ofAlerts = (frame: Frame): boolean => frame.channel === undefined || frame.channel === ALERTS;
 
 /** A socket gets one reset per channel of its widget (named in its hello). */
@@ -84,8 +83,8 @@ for (const kind of BUS_KINDS) {
     });
 
     it('fans every message out to every client of the widget, numbered per channel', async () => {
-      const alerts = await Promise.all([open('alerts'), open('alerts'), open('alerts')]);
-      const goals = await open('goals');
+      const alerts = await Promise.all([open('alerts/alerts'), open('alerts/alerts'), open('alerts/alerts')]);
+      const goals = await open('goals/goals');
       for (const socket of [...alerts, goals]) await socket.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       const base = hub.sequence(ALERTS)!;
       await bus.publishMany('overlay', [
@@ -98,7 +97,7 @@ for (const kind of BUS_KINDS) {
       for (const socket of alerts) await socket.waitFor((s) => s.seqs(ALERTS).length === 3, 'three alerts');
       await goals.waitFor((s) => s.seqs(GOALS).length === 1, 'the goals state');
       for (const socket of alerts) {
-        expect(socket.frames[0]).toEqual({ type: 'hello', epoch: hub.epoch, widget: 'alerts', channels: WIDGET_CHANNELS.alerts });
+        expect(socket.frames[0]).toEqual({ type: 'hello', epoch: hub.epoch, widget: ALERTS, channels: [ALERTS] });
         expect(socket.frames[1]).toEqual({ type: 'reset', channel: ALERTS, seq: base, state: null });
         expect(socket.ofType('message')).toEqual([
           { type: 'message', channel: ALERTS, seq: base + 1, pluginId: 'alerts', data: { n: 1 }, eventId: 'e1', at: expect.any(String) },
@@ -108,23 +107,23 @@ for (const kind of BUS_KINDS) {
       }
       expect(goals.frames.map((frame) => frame.type)).toEqual(['hello', 'reset', 'state']);
       expect(goals.ofType('state')[0]).toMatchObject({ channel: GOALS, seq: hub.sequence(GOALS), pluginId: 'goals', data: { goals: [] } });
-      expect(hub.connectedClients).toMatchObject({ alerts: 3, goals: 1, chat: 0 });
+      expect(hub.connectedClients).toMatchObject({ [ALERTS]: 3, [GOALS]: 1 });
       // Kept for a widget of that plugin that connects later; sent to none of these.
       expect(hub.sequence('someone/elsewhere')).toBe(1);
       await Promise.all([...alerts, goals].map((socket) => socket.close()));
-      await waitFor(() => hub.connectedClients.alerts === 0 && hub.connectedClients.goals === 0, 'the sockets to be forgotten');
+      await waitFor(() => hub.connectedClients[ALERTS] === 0 && hub.connectedClients[GOALS] === 0, 'the sockets to be forgotten');
     });
 
     it('gives a new client the last state in its reset', async () => {
       const seq = await publish(GOALS, 'state', { goals: [{ id: 'likes', progress: 1 }] }, { goals: [{ id: 'likes', progress: 2 }] });
-      const goals = await open('goals');
+      const goals = await open('goals/goals');
       await goals.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       expect(goals.ofType('reset')[0]).toEqual({ type: 'reset', channel: GOALS, seq, state: { goals: [{ id: 'likes', progress: 2 }] } });
       await goals.close();
     });
 
     it('resumes after a disconnect with exactly the frames missed, then live frames', async () => {
-      const first = await open('alerts');
+      const first = await open('alerts/alerts');
       await first.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       const seen = await publish(ALERTS, 'message', { n: 'a' });
       await first.waitFor((s) => s.seqs(ALERTS).includes(seen), 'the first message');
@@ -133,7 +132,7 @@ for (const kind of BUS_KINDS) {
       await publish(ALERTS, 'state', { v: 1 }, { v: 2 });
       const last = await publish(ALERTS, 'message', { n: 'c' });
 
-      const again = await open('alerts', { epoch: hub.epoch, last: { [ALERTS]: seen } });
+      const again = await open('alerts/alerts', { epoch: hub.epoch, last: { [ALERTS]: seen } });
       await again.waitFor((s) => s.seqs(ALERTS).includes(last), 'the catch-up');
       const live = await publish(ALERTS, 'message', { n: 'd' });
       await again.waitFor((s) => s.seqs(ALERTS).includes(live), 'the live message');
@@ -151,7 +150,7 @@ for (const kind of BUS_KINDS) {
     it('queues live frames that arrive before the resume and sends them after the catch-up', async () => {
       const seen = await publish(ALERTS, 'message', { n: 1 });
       await publish(ALERTS, 'message', { n: 2 });
-      const quiet = await open('alerts', null);
+      const quiet = await open('alerts/alerts', null);
       await quiet.waitFor((s) => s.ofType('hello').length === 1, 'the hello');
       const queued = await publish(ALERTS, 'message', { n: 3 }, { n: 4 });
       await new Promise((resolve) => setImmediate(resolve));
@@ -169,10 +168,10 @@ for (const kind of BUS_KINDS) {
       await publish(ALERTS, 'state', { v: 'kept' });
       const behind = await publish(ALERTS, 'message', { n: 0 });
       const current = await publish(ALERTS, 'message', ...[1, 2, 3, 4, 5].map((n) => ({ n })));
-      const late = await open('alerts', { epoch: hub.epoch, last: { [ALERTS]: behind - 1 } });
+      const late = await open('alerts/alerts', { epoch: hub.epoch, last: { [ALERTS]: behind - 1 } });
       await late.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       expect(late.frames.slice(1).filter(ofAlerts)).toEqual([{ type: 'reset', channel: ALERTS, seq: current, state: { v: 'kept' } }]);
-      const other = await open('alerts', { epoch: 'another-epoch', last: { [ALERTS]: current } });
+      const other = await open('alerts/alerts', { epoch: 'another-epoch', last: { [ALERTS]: current } });
       await other.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       expect(other.frames.slice(1).filter(ofAlerts)).toEqual([{ type: 'reset', channel: ALERTS, seq: current, state: { v: 'kept' } }]);
       const live = await publish(ALERTS, 'message', { n: 6 });
@@ -181,7 +180,7 @@ for (const kind of BUS_KINDS) {
     });
 
     it('ignores malformed client frames and closes a client whose frame is over the size limit', async () => {
-      const client = await open('alerts', null);
+      const client = await open('alerts/alerts', null);
       client.send('not json');
       client.send({ type: 'resume', epoch: 5, last: [] });
       client.send({ type: 'resume', epoch: null, last: { [ALERTS]: -1 } });
@@ -189,7 +188,7 @@ for (const kind of BUS_KINDS) {
       client.ws.send(Buffer.from([1, 2, 3]), { binary: true });
       client.send({ type: 'resume', epoch: null, last: {} });
       await client.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
-      const big = await open('alerts');
+      const big = await open('alerts/alerts');
       big.send('x'.repeat(20 * 1024));
       expect(await big.closed).toBe(1009);
       const live = await publish(ALERTS, 'message', { n: 'after' });
@@ -212,7 +211,7 @@ for (const kind of BUS_KINDS) {
     it('sends every overlay message to the clients of every host (each hub has a group of its own)', async () => {
       const { bus } = testBus;
       const hosts = await Promise.all([startHost(bus), startHost(bus)]);
-      const clients = await Promise.all(hosts.map((host) => TestSocket.overlay(host.server, 'chat')));
+      const clients = await Promise.all(hosts.map((host) => TestSocket.overlay(host.server, 'chat/chat')));
       for (const client of clients) await client.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       await bus.publishMany('overlay', [1, 2, 3].map((n) => overlayMessage('chat', 'chat', 'message', { n })));
       for (const client of clients) {
@@ -226,7 +225,7 @@ for (const kind of BUS_KINDS) {
     it('resets clients of the previous epoch after a restart, and sends what comes after exactly once', async () => {
       const { bus } = testBus;
       const before = await startHost(bus);
-      const client = await TestSocket.overlay(before.server, 'alerts');
+      const client = await TestSocket.overlay(before.server, 'alerts/alerts');
       await bus.publish('overlay', overlayMessage('alerts', 'alerts', 'message', { n: 'old' }));
       await client.waitFor((s) => s.seqs(ALERTS).length === 1, 'the first message');
       const epoch = before.hub.epoch;
@@ -235,7 +234,7 @@ for (const kind of BUS_KINDS) {
 
       const after = await startHost(bus);
       expect(after.hub.epoch).not.toBe(epoch);
-      const again = await TestSocket.overlay(after.server, 'alerts', { epoch, last: { [ALERTS]: 1 } });
+      const again = await TestSocket.overlay(after.server, 'alerts/alerts', { epoch, last: { [ALERTS]: 1 } });
       await again.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       await bus.publish('overlay', overlayMessage('alerts', 'alerts', 'message', { n: 'new' }));
       await bus.publish('overlay', overlayMessage('alerts', 'alerts', 'message', { n: 'marker' }));
@@ -254,7 +253,7 @@ for (const kind of BUS_KINDS) {
     it('keeps clients that read through a burst far larger than the send limit', async () => {
       const { bus } = testBus;
       const host = await startHost(bus);
-      const readers = await Promise.all([TestSocket.overlay(host.server, 'alerts'), TestSocket.overlay(host.server, 'alerts')]);
+      const readers = await Promise.all([TestSocket.overlay(host.server, 'alerts/alerts'), TestSocket.overlay(host.server, 'alerts/alerts')]);
       for (const reader of readers) await reader.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       const filler = 'x'.repeat(32 * 1024);
       await bus.publishMany('overlay', Array.from({ length: 200 }, (_, n) => overlayMessage('alerts', 'alerts', 'message', { n, filler })));
@@ -269,7 +268,7 @@ for (const kind of BUS_KINDS) {
       const host = await startHost(bus, { resumeTimeoutMs: 50 });
       await bus.publishMany('overlay', [overlayMessage('alerts', 'alerts', 'state', { v: 'kept' }), overlayMessage('alerts', 'alerts', 'message', { n: 1 })]);
       await waitFor(() => host.hub.sequence(ALERTS) === 2, 'the hub to number both');
-      const silent = await TestSocket.overlay(host.server, 'alerts', null);
+      const silent = await TestSocket.overlay(host.server, 'alerts/alerts', null);
       // However long the machine takes to get there.
       await silent.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset after the resume timeout');
       expect(silent.ofType('reset', ALERTS)).toEqual([{ type: 'reset', channel: ALERTS, seq: 2, state: { v: 'kept' } }]);
@@ -290,11 +289,11 @@ for (const kind of BUS_KINDS) {
     it('pings every client, and drops one that no longer answers WebSocket pings', async () => {
       const { bus } = testBus;
       const host = await startHost(bus, { pingIntervalMs: 100 });
-      const alive = await TestSocket.overlay(host.server, 'leaderboard');
-      const dead = await TestSocket.overlay(host.server, 'leaderboard');
+      const alive = await TestSocket.overlay(host.server, 'leaderboard/leaderboard');
+      const dead = await TestSocket.overlay(host.server, 'leaderboard/leaderboard');
       await dead.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       dead.ws.pause();
-      await waitFor(() => host.hub.connectedClients.leaderboard === 1, 'the dead client to be dropped');
+      await waitFor(() => host.hub.connectedClients['leaderboard/leaderboard'] === 1, 'the dead client to be dropped');
       await alive.waitFor((s) => s.ofType('ping').length >= 3, 'three pings');
       expect(alive.ofType('ping')[0]).toEqual({ type: 'ping' });
       dead.ws.terminate();
@@ -305,8 +304,8 @@ for (const kind of BUS_KINDS) {
     it('closes a client that does not read with 4008 while the others get every frame', async () => {
       const { bus } = testBus;
       const host = await startHost(bus, { maxBufferedBytes: 64 * 1024, bufferSize: 10 });
-      const fast = await TestSocket.overlay(host.server, 'alerts');
-      const slow = await TestSocket.overlay(host.server, 'alerts');
+      const fast = await TestSocket.overlay(host.server, 'alerts/alerts');
+      const slow = await TestSocket.overlay(host.server, 'alerts/alerts');
       await slow.waitFor((s) => s.ofType('reset').length === resets(s), 'the reset');
       // One frame larger than the whole limit still reaches clients that have nothing queued.
       await bus.publish('overlay', overlayMessage('alerts', 'alerts', 'message', { n: 0, filler: 'y'.repeat(100 * 1024) }));
@@ -328,7 +327,7 @@ for (const kind of BUS_KINDS) {
       await fast.waitFor((s) => s.seqs(ALERTS).length === published, `all ${published} messages`);
       expect(fast.seqs(ALERTS)).toEqual(Array.from({ length: published }, (_, index) => index + 1));
       expect(host.hub.slowClientsClosed).toBe(1);
-      expect(host.hub.connectedClients.alerts).toBe(1);
+      expect(host.hub.connectedClients[ALERTS]).toBe(1);
       expect(fast.closeCode).toBeUndefined();
       await fast.close();
       await host.stop();

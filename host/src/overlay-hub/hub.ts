@@ -15,13 +15,10 @@ import { HostSeal, type SealedFields } from './host-seal.ts';
 import {
   CLOSE_GOING_AWAY,
   HOST_PUBLISHER,
-  OVERLAY_WIDGETS,
   PROTOCOL_DEFAULTS,
-  WIDGET_CHANNELS,
   channelKey,
   isResumeFrame,
   type HelloFrame,
-  type OverlayWidget,
   type ResetFrame,
   type ResumeFrame,
 } from './protocol.ts';
@@ -99,7 +96,6 @@ export class OverlayHub {
       resumeTimeoutMs: options.resumeTimeoutMs ?? PROTOCOL_DEFAULTS.resumeTimeoutMs,
       slowCloseGraceMs: options.slowCloseGraceMs ?? PROTOCOL_DEFAULTS.slowCloseGraceMs,
     };
-    for (const widget of OVERLAY_WIDGETS) for (const key of WIDGET_CHANNELS[widget]) this.channel(key);
   }
 
   /** The channel of `key`, created the first time it is asked for. */
@@ -167,10 +163,10 @@ export class OverlayHub {
 
   /**
    * Takes over a widget's upgraded socket: hello now, then catch-up or reset once it resumes.
-   * `keys` are the channels it shows: a first-party widget's by default (`WIDGET_CHANNELS`), a
-   * plugin widget's as its manifest declares them.
+   * `widget` is its name (`<pluginId>/<widgetId>`), `keys` the channels it shows, as its manifest
+   * declares them.
    */
-  attach(socket: WebSocket, widget: string, owner?: SocketOwner, keys: readonly string[] = WIDGET_CHANNELS[widget as OverlayWidget] ?? []): void {
+  attach(socket: WebSocket, widget: string, keys: readonly string[], owner?: SocketOwner): void {
     if (this.closed) {
       socket.close(CLOSE_GOING_AWAY, 'host shutting down');
       return;
@@ -239,12 +235,12 @@ export class OverlayHub {
     return this.channels.get(key)?.seq;
   }
 
-  /** Connected sockets per first-party widget. */
-  get connectedClients(): Record<OverlayWidget, number> {
-    return Object.fromEntries(OVERLAY_WIDGETS.map((widget) => [widget, this.widgets.get(widget)?.size ?? 0])) as Record<OverlayWidget, number>;
+  /** Connected sockets per widget that ever had one since the hub started. */
+  get connectedClients(): Record<string, number> {
+    return Object.fromEntries([...this.widgets].map(([widget, clients]) => [widget, clients.size]));
   }
 
-  /** Connected sockets of a plugin's widget (`<pluginId>/<widgetId>`). */
+  /** Connected sockets of a widget (`<pluginId>/<widgetId>`). */
   connectedTo(widget: string): number {
     return this.widgets.get(widget)?.size ?? 0;
   }

@@ -1,6 +1,6 @@
 /**
- * The overlay WebSocket protocol (docs/overlay-protocol.md) on the host's side. The widgets,
- * their channels and the frames are the SDK's host contract, shared with the overlays; here are
+ * The overlay WebSocket protocol (docs/overlay-protocol.md) on the host's side. The frames
+ * are the SDK's host contract, shared with the overlays; here are
  * the host's own numbers (what the `overlay` stream carries is the bus's contract: bus/stream-contracts.ts).
  */
 import { Ajv } from 'ajv';
@@ -14,15 +14,11 @@ export {
   COUNTERS_CHANNEL,
   COUNTERS_CHANNEL_NAME,
   HOST_PUBLISHER,
-  OVERLAY_WIDGETS,
-  WIDGET_CHANNELS,
   ResumeFrameSchema,
   channelKey,
-  isOverlayWidget,
   type EventFrame,
   type HelloFrame,
   type MessageFrame,
-  type OverlayWidget,
   type PingFrame,
   type ResetFrame,
   type ResumeFrame,

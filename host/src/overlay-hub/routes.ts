@@ -1,35 +1,46 @@
 /**
- * The WebSocket routes: `/ws/overlay/:widget` (first-party widgets in OBS browser sources),
- * `/ws/overlay/:pluginId/:widgetId` (plugins' widgets) and `/ws/live` (the settings page's live
- * feed). Refusals happen in `preValidation`, so the handshake fails with
+ * The WebSocket routes: `/ws/overlay/:pluginId/:widgetId` (the widgets of the host and the
+ * plugins, in OBS browser sources; `/ws/overlay/:widget` for pages still open from before widgets
+ * had two-segment names) and `/ws/live` (the settings page's live feed). Refusals happen in `preValidation`, so the handshake fails with
  * an HTTP status and a JSON body instead of opening a socket: a plain request (426), no
  * principal (401), the wrong one (403), an unknown widget (404), or a token that already holds
  * its share of sockets (429). Expects the app to have registered @fastify/websocket (with
  * `maxPayload: CLIENT_FRAME_MAX_BYTES`) and `authentication`, whose principal they check.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import fp from 'fastify-plugin';
 import Type, { type Static } from 'typebox';
 import type { Principal } from '../api/auth.ts';
 import type { OverlayHub } from './hub.ts';
 import type { LiveFeed } from './live-feed.ts';
 import { pluginWidgetName } from '../plugin-widgets/catalog.ts';
-import { CLIENT_FRAME_MAX_BYTES, OVERLAY_WIDGETS, isOverlayWidget } from './protocol.ts';
+import { CLIENT_FRAME_MAX_BYTES } from './protocol.ts';
+
+/** A widget as the socket routes need it: its name and the channels (`<pluginId>/<channel>`) it shows. */
+export interface SocketWidget {
+  name: string;
+  keys: readonly string[];
+}
+
+/** Finds the widgets of the host and the running plugins (the widget catalog). */
+export interface SocketWidgets {
+  find(pluginId: string, widgetId: string): SocketWidget | undefined;
+  /** The widget a one-segment name means (`alerts` → `alerts/alerts`, `counters` → `host/counters`). */
+  findByShortName(name: string): SocketWidget | undefined;
+}
 
 export interface OverlaySocketRoutesOptions {
   hub: OverlayHub;
   feed: LiveFeed;
-  /**
-   * The channels (`<pluginId>/<channel>`) of a running plugin's widget, undefined for a widget no
-   * running plugin declares; absent = no plugin widgets.
-   */
-  pluginWidgetChannels?: (pluginId: string, widgetId: string) => readonly string[] | undefined;
+  /** The widgets sockets may open; absent = none. */
+  widgets?: SocketWidgets;
   /** Sockets one token (or settings session) may hold open at once; defaults in SOCKET_LIMITS. */
   limits?: Partial<SocketLimits>;
 }
 
 export interface SocketLimits {
-  /** `/ws/overlay/:widget` sockets per token: OBS scenes showing the same widget, a few browsers. */
+  /** Overlay sockets per token: OBS scenes showing the same widget, a few browsers. */
   overlayPerToken: number;
   /** `/ws/live` sockets per admin or API token, or settings session: a few tabs. */
   liveFeedPerToken: number;
@@ -48,11 +59,9 @@ export const SOCKET_ERROR_CODES = {
 const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
 type ErrorBody = Static<typeof ErrorBody>;
 
-const OverlayParams = Type.Object({ widget: Type.String({ maxLength: 64 }) });
-const PluginWidgetParams = Type.Object({ pluginId: Type.String({ maxLength: 64 }), widgetId: Type.String({ maxLength: 32 }) });
-type PluginWidgetParams = Static<typeof PluginWidgetParams>;
+const ShortNameParams = Type.Object({ widget: Type.String({ maxLength: 64 }) });
+const WidgetParams = Type.Object({ pluginId: Type.String({ maxLength: 64 }), widgetId: Type.String({ maxLength: 32 }) });
 const OverlayQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) });
-type OverlayParams = Static<typeof OverlayParams>;
 
 const refusals = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 426: ErrorBody, 429: ErrorBody };
 
@@ -123,65 +132,54 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
     if (release) socket.once('close', release);
   };
 
-  app.get<{ Params: OverlayParams }>(
-    '/ws/overlay/:widget',
-    {
-      websocket: true,
-      schema: { params: OverlayParams, querystring: OverlayQuery, response: refusals },
-      onResponse: releaseUnused,
-      preValidation: async (request, reply) => {
-        if (!request.ws) return upgradeRequired(reply);
-        const { principal } = request;
-        if (!principal) return authRequired(reply);
-        const { widget } = request.params;
-        if (!isOverlayWidget(widget))
-          return refuse(reply, 404, {
-            code: SOCKET_ERROR_CODES.OVERLAY_UNKNOWN_WIDGET,
-            message: `no overlay widget "${widget.slice(0, 64)}" (widgets: ${OVERLAY_WIDGETS.join(', ')})`,
-          });
-        if (principal.kind === 'overlay' && principal.widget !== widget)
-          return refuse(reply, 403, { code: SOCKET_ERROR_CODES.AUTH_FORBIDDEN, message: `this token does not open the ${widget} widget` });
-        if (!holdSlot(overlaySlots, request, reply, principal)) return reply;
-      },
-    },
-    (socket, request) => {
-      holdUntilClosed(socket, request);
-      const { widget } = request.params;
-      // preValidation has refused anything else; this keeps the type narrowed.
-      if (!isOverlayWidget(widget)) return socket.close(1008, 'unknown widget');
-      hub.attach(socket, widget, request.principal);
-    },
-  );
+  /** The widget each admitted handshake opens. */
+  const admitted = new WeakMap<FastifyRequest, SocketWidget>();
+  /**
+   * Admits an overlay socket's handshake for `widget` (undefined: no such widget): an overlay token
+   * opens its own widget only, so a plugin's widget never receives another plugin's channels.
+   */
+  const admitOverlay = (request: FastifyRequest, reply: FastifyReply, asked: string, widget: SocketWidget | undefined) => {
+    if (!request.ws) return upgradeRequired(reply);
+    const { principal } = request;
+    if (!principal) return authRequired(reply);
+    if (!widget)
+      return refuse(reply, 404, { code: SOCKET_ERROR_CODES.OVERLAY_UNKNOWN_WIDGET, message: `neither the host nor a running plugin has the widget "${asked.slice(0, 97)}"` });
+    if (principal.kind === 'overlay' && principal.widget !== widget.name)
+      return refuse(reply, 403, { code: SOCKET_ERROR_CODES.AUTH_FORBIDDEN, message: `this token does not open the ${widget.name} widget` });
+    if (!holdSlot(overlaySlots, request, reply, principal)) return reply;
+    admitted.set(request, widget);
+  };
+  const openOverlay = (socket: WebSocket, request: FastifyRequest) => {
+    holdUntilClosed(socket, request);
+    const widget = admitted.get(request);
+    // preValidation admitted it; anything else never reaches here.
+    if (!widget) return socket.close(1008, 'unknown widget');
+    hub.attach(socket, widget.name, widget.keys, request.principal);
+  };
 
-  /** Which channels the plugin widget shows, once the handshake passed `preValidation`. */
-  const pluginWidgetKeys = new WeakMap<FastifyRequest, readonly string[]>();
-  app.get<{ Params: PluginWidgetParams }>(
+  app.get<{ Params: Static<typeof WidgetParams> }>(
     '/ws/overlay/:pluginId/:widgetId',
     {
       websocket: true,
-      schema: { params: PluginWidgetParams, querystring: OverlayQuery, response: refusals },
+      schema: { params: WidgetParams, querystring: OverlayQuery, response: refusals },
       onResponse: releaseUnused,
       preValidation: async (request, reply) => {
-        if (!request.ws) return upgradeRequired(reply);
-        const { principal } = request;
-        if (!principal) return authRequired(reply);
         const { pluginId, widgetId } = request.params;
-        const name = pluginWidgetName(pluginId, widgetId);
-        const keys = options.pluginWidgetChannels?.(pluginId, widgetId);
-        if (!keys)
-          return refuse(reply, 404, { code: SOCKET_ERROR_CODES.OVERLAY_UNKNOWN_WIDGET, message: `no running plugin has the widget "${name.slice(0, 97)}"` });
-        // An overlay token opens its own widget only: never another plugin's channels.
-        if (principal.kind === 'overlay' && principal.widget !== name)
-          return refuse(reply, 403, { code: SOCKET_ERROR_CODES.AUTH_FORBIDDEN, message: `this token does not open the ${name} widget` });
-        if (!holdSlot(overlaySlots, request, reply, principal)) return reply;
-        pluginWidgetKeys.set(request, keys);
+        return admitOverlay(request, reply, pluginWidgetName(pluginId, widgetId), options.widgets?.find(pluginId, widgetId));
       },
     },
-    (socket, request) => {
-      holdUntilClosed(socket, request);
-      const { pluginId, widgetId } = request.params;
-      hub.attach(socket, pluginWidgetName(pluginId, widgetId), request.principal, pluginWidgetKeys.get(request) ?? []);
+    openOverlay,
+  );
+
+  app.get<{ Params: Static<typeof ShortNameParams> }>(
+    '/ws/overlay/:widget',
+    {
+      websocket: true,
+      schema: { params: ShortNameParams, querystring: OverlayQuery, response: refusals },
+      onResponse: releaseUnused,
+      preValidation: async (request, reply) => admitOverlay(request, reply, request.params.widget, options.widgets?.findByShortName(request.params.widget)),
     },
+    openOverlay,
   );
 
   app.get(
@@ -206,7 +204,7 @@ async function overlaySocketRoutesPlugin(app: FastifyInstance, options: OverlayS
   );
 }
 
-/** Registers `/ws/overlay/:widget` and `/ws/live`; needs @fastify/websocket and `authentication` registered first. */
+/** Registers the overlay sockets and `/ws/live`; needs @fastify/websocket and `authentication` registered first. */
 export const overlaySocketRoutes = fp(overlaySocketRoutesPlugin, {
   name: 'ttlp-overlay-sockets',
   fastify: '5.x',

@@ -3,7 +3,8 @@
  * streamer's browser and OBS: it runs sandboxed in an opaque origin (`sandbox allow-scripts`,
  * without `allow-same-origin`), so it has no cookies, no storage and no same-origin access to the
  * host; it may load only its own script and connect only to its own socket. Pictures, sounds,
- * fonts and styles may come from anywhere over https (avatars and gift images are on TikTok's CDN).
+ * fonts and styles may come from anywhere over https (avatars and gift images are on TikTok's CDN),
+ * pictures and sounds from the host too, and sounds over http.
  */
 import { WIDGET_CONFIG_ELEMENT_ID, WIDGET_ROOT_ELEMENT_ID, type WidgetPageConfig } from '@ttlp/sdk/host-contract';
 import type { CatalogWidget } from './catalog.ts';
@@ -23,8 +24,9 @@ export function widgetPolicy(widget: CatalogWidget, origin: string): string {
     "default-src 'none'",
     `script-src ${origin}${paths.script}`,
     "style-src 'unsafe-inline' https: data:",
-    'img-src https: data: blob:',
-    'media-src https: data: blob:',
+    `img-src ${origin} https: data: blob:`,
+    // Alert sounds may sit on the streamer's own machine or network.
+    `media-src ${origin} https: http: data: blob:`,
     'font-src https: data:',
     `connect-src ${socketOrigin}${paths.socket}`,
     "frame-ancestors 'self'",
@@ -45,8 +47,9 @@ export function widgetPage(widget: CatalogWidget, config: WidgetPageConfig): str
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(widget.widget.displayName)} · ttlp</title>
-<style>html,body{margin:0;padding:0;width:100%;height:100%;overflow:hidden;background:transparent}#${WIDGET_ROOT_ELEMENT_ID}{position:relative;width:100%;height:100%}</style>
+<style>html,body{margin:0;padding:0;width:100%;height:100%;overflow:hidden;background:transparent;-webkit-font-smoothing:antialiased}#${WIDGET_ROOT_ELEMENT_ID}{position:relative;width:100%;height:100%}</style>
 <script type="application/json" id="${WIDGET_CONFIG_ELEMENT_ID}">${scriptJson(config)}</script>
 </head>
 <body>
@@ -64,7 +67,28 @@ export function widgetPage(widget: CatalogWidget, config: WidgetPageConfig): str
 export function brokenWidgetPage(widget: CatalogWidget, error: string, debug: boolean): string {
   const shown = debug ? `<pre style="margin:16px;padding:12px;background:#200;color:#fcc;font:14px monospace;white-space:pre-wrap">${escapeHtml(`The widget ${widget.name} does not build:\n${error}`)}</pre>` : '';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(widget.widget.displayName)} · ttlp</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${escapeHtml(widget.widget.displayName)} · ttlp</title>
+<style>html,body{margin:0;background:transparent}</style></head>
+<body>${shown}</body></html>
+`;
+}
+
+/** The waiting page loads nothing and runs nothing. */
+export const WAITING_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
+
+/** How often the page of a widget nobody declares asks again, s. */
+export const WAITING_PAGE_RETRY_S = 10;
+
+/**
+ * The page of a widget that the host does not know (its plugin is off, or not installed): blank
+ * in OBS, reloading itself until the widget is there; with `debug=1` it says what it waits for.
+ */
+export function waitingPage(name: string, debug: boolean): string {
+  const shown = debug
+    ? `<p style="margin:16px;padding:12px;background:#222;color:#eee;font:16px system-ui,sans-serif">${escapeHtml(`No running plugin has the widget ${name}: enable its plugin in the settings page. This page checks again every ${WAITING_PAGE_RETRY_S} s.`)}</p>`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${WAITING_PAGE_RETRY_S}"><link rel="icon" href="data:,"><title>${escapeHtml(name)} · ttlp</title>
 <style>html,body{margin:0;background:transparent}</style></head>
 <body>${shown}</body></html>
 `;

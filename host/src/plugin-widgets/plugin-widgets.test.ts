@@ -104,7 +104,7 @@ describe('widget options from the URL', () => {
       },
     },
   };
-  const read = (query: string) => readWidgetOptions(widget, new URLSearchParams(query));
+  const read = (query: string) => readWidgetOptions({ optionsSchema: widget.options as Record<string, unknown> }, new URLSearchParams(query));
 
   it('are coerced to their types, the defaults filled in; token and debug are not options', () => {
     expect(read('token=t&debug=1&size=48&shadow=false')).toEqual({ options: { color: '#ffffff', size: 48, shadow: false }, ignored: [] });
@@ -122,7 +122,7 @@ describe('widget options from the URL', () => {
   });
 
   it('of a widget without an options schema are all ignored', () => {
-    expect(readWidgetOptions({ ...widget, options: undefined }, new URLSearchParams('color=%23000000&token=t'))).toEqual({
+    expect(readWidgetOptions({ optionsSchema: undefined }, new URLSearchParams('color=%23000000&token=t'))).toEqual({
       options: {},
       ignored: [{ option: 'color', reason: 'the widget has no such option' }],
     });

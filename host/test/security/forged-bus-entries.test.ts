@@ -27,10 +27,10 @@ describe('forged overlay stream entries', () => {
   afterAll(() => stack?.close());
 
   it('dead-letters entries that are not overlay messages, ignores those that claim the host’s channels, and delivers the real ones', async () => {
-    const counters = await TestSocket.overlay(server, 'counters');
-    const alerts = await TestSocket.overlay(server, 'alerts');
+    const counters = await TestSocket.overlay(server, 'host/counters');
+    const alerts = await TestSocket.overlay(server, 'alerts/alerts');
     await counters.waitFor((s) => s.ofType('reset').length === 1, 'the counters reset');
-    await alerts.waitFor((s) => s.ofType('reset').length === 2, 'the alerts resets');
+    await alerts.waitFor((s) => s.ofType('reset').length === 1, 'the alerts reset');
     const countersFrames = counters.frames.length;
     const rejected = hub.entriesRejected;
     const dlqBefore = await testBus.bus.lastId('dlq');

@@ -30,7 +30,7 @@ describe('security headers', () => {
   it('are on pages, assets, API answers, errors and the open health check', async () => {
     const requests: Array<[string, string, Record<string, string>, number]> = [
       ['GET', '/', {}, 200],
-      ['GET', '/overlay/alerts?token=x', {}, 200],
+      ['GET', '/overlay/host/counters?token=x', {}, 200],
       ['GET', '/assets/app-1234.js', {}, 200],
       ['GET', '/health', {}, 200],
       ['GET', '/api/plugins', host.admin, 200],
@@ -38,6 +38,7 @@ describe('security headers', () => {
       ['GET', '/api/sessions/nope/events', host.admin, 400],
       ['GET', '/nothing-here', {}, 404],
       ['GET', '/overlay/nope', {}, 404],
+      ['GET', '/overlay/nope/main', {}, 404],
     ];
     for (const [method, url, headers, status] of requests) {
       const response = await host.app.inject({ method: method as 'GET', url, headers });
@@ -47,16 +48,25 @@ describe('security headers', () => {
   });
 
   it('give the pages a CSP that allows only their own scripts and no framing by other sites', async () => {
-    for (const url of ['/', '/overlay/chat?token=x']) {
-      const csp = (await host.app.inject({ method: 'GET', url })).headers['content-security-policy'] as string;
-      const directives = Object.fromEntries(csp.split(';').map((directive) => directive.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
-      expect(directives['default-src']).toEqual(["'self'"]);
-      expect(directives['script-src']).toEqual(["'self'"]);
-      expect(directives['frame-ancestors']).toEqual(["'self'"]);
-      expect(directives['object-src']).toEqual(["'none'"]);
-      expect(directives['base-uri']).toEqual(["'none'"]);
-      expect(directives['connect-src']).toEqual(["'self'"]);
-    }
+    const directivesOf = async (url: string) => {
+      const csp = (await host.app.inject({ method: 'GET', url, headers: { host: 'obs.local:8787' } })).headers['content-security-policy'] as string;
+      return Object.fromEntries(csp.split(';').map((directive) => directive.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    };
+    const settings = await directivesOf('/');
+    expect(settings['default-src']).toEqual(["'self'"]);
+    expect(settings['script-src']).toEqual(["'self'"]);
+    expect(settings['frame-ancestors']).toEqual(["'self'"]);
+    expect(settings['object-src']).toEqual(["'none'"]);
+    expect(settings['base-uri']).toEqual(["'none'"]);
+    expect(settings['connect-src']).toEqual(["'self'"]);
+    // A widget page, the host's own included, runs sandboxed in an opaque origin: its script, its socket, nothing else of the host's.
+    const widget = await directivesOf('/overlay/host/counters?token=x');
+    expect(widget.sandbox).toEqual(['allow-scripts']);
+    expect(widget['default-src']).toEqual(["'none'"]);
+    expect(widget['script-src']).toEqual(['http://obs.local:8787/overlay/host/counters/widget.js']);
+    expect(widget['connect-src']).toEqual(['ws://obs.local:8787/ws/overlay/host/counters']);
+    expect(widget['frame-ancestors']).toEqual(["'self'"]);
+    expect(widget['base-uri']).toEqual(["'none'"]);
   });
 
   it('keep API answers out of caches (they carry tokens and overlay URLs)', async () => {
@@ -70,7 +80,7 @@ describe('security headers', () => {
   });
 
   it('let the pages revalidate: never cached as immutable', async () => {
-    for (const url of ['/', '/overlay/alerts?token=x']) expect((await host.app.inject({ method: 'GET', url })).headers['cache-control'], url).toBe('no-cache');
+    for (const url of ['/', '/overlay/host/counters?token=x']) expect((await host.app.inject({ method: 'GET', url })).headers['cache-control'], url).toBe('no-cache');
   });
 
   it('set the settings session cookie httpOnly, SameSite=Strict, for the whole site', async () => {
@@ -93,7 +103,7 @@ describe('where tokens are accepted', () => {
   });
 
   it('keeps overlay tokens out of the admin API, wherever they are sent', async () => {
-    const { token } = await host.tokens.overlayToken('alerts');
+    const { token } = await host.tokens.overlayToken('alerts/alerts');
     for (const request of [
       { url: `/api/plugins?token=${token}`, headers: {} },
       { url: '/api/plugins', headers: { authorization: `Bearer ${token}` } },

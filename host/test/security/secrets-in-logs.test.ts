@@ -114,7 +114,7 @@ describe('secrets in the logs of a full run (embedded back-end)', () => {
     const admin = { authorization: `Bearer ${host.adminToken!}` };
     secrets.adminToken = host.adminToken!;
     for (const [widget, url] of Object.entries(host.overlayUrls)) secrets[`overlay token (${widget})`] = new URL(url).searchParams.get('token')!;
-    expect(Object.keys(secrets)).toHaveLength(6);
+    expect(Object.keys(secrets)).toEqual(['adminToken', 'overlay token (host/counters)']);
 
     // A failed login, then the settings page's login: the session cookie.
     expect((await call(host, 'POST', '/api/auth/login', { body: { token: `${host.adminToken!}x` } })).status).toBe(401);
@@ -144,20 +144,20 @@ describe('secrets in the logs of a full run (embedded back-end)', () => {
     expect((await call(host, 'GET', '/api/sessions/not-a-uuid/events', { headers: admin })).status).toBe(400);
     expect((await call(host, 'POST', '/api/events/test', { headers: api, raw: '{"eventType":' })).status).toBe(400);
     expect((await call(host, 'GET', `/api/plugins?token=${host.adminToken!}`)).status).toBe(401);
-    const overlayToken = secrets['overlay token (alerts)']!;
+    const overlayToken = secrets['overlay token (host/counters)']!;
     expect((await call(host, 'GET', '/api/plugins', { headers: { authorization: `Bearer ${overlayToken}` } })).status).toBe(403);
     expect((await call(host, 'GET', `/nothing?token=${overlayToken}`)).status).toBe(404);
     expect(await malformedRequest(host, host.adminToken!)).toMatch(/^HTTP\/1\.1 400/);
 
     // Sockets: overlay tokens in the URL, the live feed with a bearer header and with the session cookie.
-    expect(await socket(`${ws}/ws/overlay/alerts?token=${overlayToken}`, {}, { type: 'resume', epoch: null, last: {} })).toBe('open');
-    expect(await socket(`${ws}/ws/overlay/chat?token=${overlayToken}`)).toBe(403);
-    expect(await socket(`${ws}/ws/overlay/alerts?token=${overlayToken}x`)).toBe(401);
+    expect(await socket(`${ws}/ws/overlay/host/counters?token=${overlayToken}`, {}, { type: 'resume', epoch: null, last: {} })).toBe('open');
+    expect(await socket(`${ws}/ws/overlay/alerts/alerts?token=${overlayToken}`)).toBe(403);
+    expect(await socket(`${ws}/ws/overlay/host/counters?token=${overlayToken}x`)).toBe(401);
     expect(await socket(`${ws}/ws/live`, api)).toBe('open');
     expect(await socket(`${ws}/ws/live`, cookie)).toBe('open');
     expect(await socket(`${ws}/ws/live?token=${host.adminToken!}`)).toBe(401);
     // A socket to the overlay page (not a socket route): @fastify/websocket logs the URL it closes.
-    expect(await socket(`${ws}/overlay/alerts?token=${overlayToken}`)).toBe('open');
+    expect(await socket(`${ws}/overlay/host/counters?token=${overlayToken}`)).toBe('open');
 
     // A second of the demo's events (at 50 a second) in the log as well, however slow the machine.
     await waitFor(() => eventLines(host) >= 50, 'fifty demo events in the log');
@@ -186,7 +186,7 @@ describe('secrets in the logs of a full run (embedded back-end)', () => {
   it('masks the URL of the overlay page socket @fastify/websocket logs as closed', () => {
     const closed = logLines(host.stdout).find((line) => line.includes('no websocket handler'));
     expect(closed).toBeDefined();
-    expect(JSON.parse(closed!).path).toBe('/overlay/alerts?token=***');
+    expect(JSON.parse(closed!).path).toBe('/overlay/host/counters?token=***');
   });
 
   it('prints the start banner once on stderr, and no secret anywhere else on it', () => {

@@ -16,7 +16,7 @@ const bin = path.join(repoRoot, 'host/bin/ttlp.js');
  * The start banner exactly as start-command.ts prints it: settings URL, the admin token (first
  * start) with its note or the reminder, and one line per overlay URL.
  */
-export const BANNER = /\n {2}Settings page: {2}(\S+)\n {2}Admin token: {4}(\S+)[^\n]*\n(?: {18}[^\n]*\n)? {2}Overlays \(OBS[^\n]*\n((?: {4}\S+ +\S+\n)+)/g;
+export const BANNER = /\n {2}Settings page: {2}(\S+)\n {2}Admin token: {4}(\S+)[^\n]*\n(?: {18}[^\n]*\n)? {2}Overlays \(OBS[^\n]*\n((?: {4}\S+ +\S+[^\n]*\n)+) {2}Each plugin you enable[^\n]*\n/g;
 
 export interface HostProcess {
   url: string;
@@ -48,8 +48,8 @@ export async function startHost(options: { args?: string[]; env?: NodeJS.Process
     const look = () => {
       BANNER.lastIndex = 0;
       const match = BANNER.exec(stderr);
-      // The banner is complete once the counters line (the last widget) is in.
-      if (match && /counters +\S+\n/.test(match[3]!)) {
+      // The banner is complete once its last line is in.
+      if (match) {
         clearTimeout(timer);
         resolve(match);
       }
@@ -64,7 +64,7 @@ export async function startHost(options: { args?: string[]; env?: NodeJS.Process
     child.kill('SIGKILL');
     throw error;
   });
-  const overlayUrls = Object.fromEntries([...banner[3]!.matchAll(/ {4}(\S+) +(\S+)\n/g)].map((line) => [line[1]!, line[2]!]));
+  const overlayUrls = Object.fromEntries([...banner[3]!.matchAll(/ {4}(\S+) +(\S+)[^\n]*\n/g)].map((line) => [line[1]!, line[2]!]));
   return {
     url: banner[1]!.replace(/\/$/, ''),
     adminToken: banner[2]!.startsWith('ttlp_admin_') ? banner[2] : undefined,

@@ -4,6 +4,9 @@
  * Redis being unreachable fails the tests; they are never skipped.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import WebSocket from 'ws';
@@ -20,6 +23,9 @@ import { OverlayHub } from '../../src/overlay-hub/hub.ts';
 import { LiveFeed } from '../../src/overlay-hub/live-feed.ts';
 import { startCounters, type HostCounters } from '../../src/overlay-hub/counters.ts';
 import { CLIENT_FRAME_MAX_BYTES, COUNTERS_CHANNEL } from '../../src/overlay-hub/protocol.ts';
+import { HOST_WIDGETS } from '../../src/overlay-hub/host-widgets.ts';
+import { WidgetCatalog } from '../../src/plugin-widgets/catalog.ts';
+import type { PluginManifest } from '@ttlp/sdk/manifest';
 import { overlaySocketRoutes } from '../../src/overlay-hub/routes.ts';
 import { authentication, type Principal } from '../../src/api/auth.ts';
 
@@ -71,12 +77,22 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A fastify app on an ephemeral port with @fastify/websocket, the tests' tokens and the overlay socket routes. */
+/** The widgets of the host and of the first-party plugins, as on a host where all of those run. */
+export async function firstPartyWidgets(): Promise<WidgetCatalog> {
+  const loaded = new Map<string, { dir: string; manifest: PluginManifest }>();
+  for (const id of ['alerts', 'chat', 'goals', 'leaderboard', 'rules']) {
+    const dir = fileURLToPath(new URL(`../../../plugins/${id}`, import.meta.url));
+    loaded.set(id, { dir, manifest: JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')).ttlp as PluginManifest });
+  }
+  return new WidgetCatalog({ loaded }, HOST_WIDGETS);
+}
+
+/** A fastify app on an ephemeral port with @fastify/websocket, the tests' tokens and the overlay socket routes (the first-party widgets). */
 export async function startServer(hub: OverlayHub, feed: LiveFeed): Promise<TestServer> {
   const app = Fastify({ logger: false });
   await app.register(websocket, { options: { maxPayload: CLIENT_FRAME_MAX_BYTES } });
   await app.register(authentication, { tokens: { authenticate: testAuthenticate } });
-  await app.register(overlaySocketRoutes, { hub, feed });
+  await app.register(overlaySocketRoutes, { hub, feed, widgets: await firstPartyWidgets() });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the test server has no port');
@@ -149,13 +165,13 @@ export class TestSocket {
     });
   }
 
-  /** Opens `/ws/overlay/<widget>` and sends `resume` at once, unless `resume` is null. */
+  /** Opens `/ws/overlay/<pluginId>/<widgetId>` with the widget's token and sends `resume` at once, unless `resume` is null. */
   static async overlay(
     server: TestServer,
     widget: string,
     resume: { epoch: string | null; last: Record<string, number> } | null = { epoch: null, last: {} },
   ): Promise<TestSocket> {
-    const socket = await TestSocket.open(`${server.url}/ws/overlay/${widget}?token=overlay-${widget}`);
+    const socket = await TestSocket.open(`${server.url}/ws/overlay/${widget}?token=${encodeURIComponent(`overlay-${widget}`)}`);
     if (resume) socket.send({ type: 'resume', ...resume });
     return socket;
   }

@@ -11,6 +11,7 @@ import type {
   EventPage,
   HostStatus,
   OverlayLink,
+  WidgetOptionsRead,
   OverlayLinkList,
   PluginList,
   PluginView,
@@ -106,8 +107,9 @@ export const api = {
     request<ReplayStarted>('POST', path`/api/sessions/${sessionId}/replay`, { speed }),
 
   overlays: () => request<OverlayLinkList>('GET', '/api/overlays'),
-  regenerateOverlay: (widget: string) => request<OverlayLink>('POST', path`/api/overlays/${widget}/regenerate`),
-  regeneratePluginWidget: (pluginId: string, widgetId: string) => request<OverlayLink>('POST', path`/api/overlays/${pluginId}/${widgetId}/regenerate`),
+  regenerateOverlay: (pluginId: string, widgetId: string) => request<OverlayLink>('POST', path`/api/overlays/${pluginId}/${widgetId}/regenerate`),
+  checkWidgetOptions: (pluginId: string, widgetId: string, query: string) =>
+    request<WidgetOptionsRead>('POST', path`/api/overlays/${pluginId}/${widgetId}/options`, { query }),
 
   tokens: () => request<ApiTokenList>('GET', '/api/tokens'),
   createToken: (name: string) => request<CreatedApiToken>('POST', '/api/tokens', { kind: 'api', name }),

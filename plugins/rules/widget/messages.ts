@@ -1,8 +1,7 @@
 /**
- * The rules plugin's own widgets ("Rule messages 2–4"): the text of the overlay actions sent to
- * `rules-2`, `rules-3` or `rules-4` (`rules` is shown by the alerts widget), one message at a time
- * for `showMs`, newest first in line. Each widget carries one of those channels; the same code
- * serves all three. The text is shown as text, never as HTML.
+ * The rules plugin's own widgets ("Rule messages", "Rule messages 2–4"): the text of the overlay
+ * actions sent to `rules`, `rules-2`, `rules-3` or `rules-4`, one message at a time for `showMs`,
+ * in the order they came. Each widget carries one of those channels; the same code serves all four. The text is shown as text, never as HTML.
  */
 import { openWidget } from '@ttlp/sdk/widget';
 
@@ -21,7 +20,8 @@ interface Options {
   showMs: number;
 }
 
-type Messages = Record<'rules-2' | 'rules-3' | 'rules-4', RuleMessage>;
+const CHANNELS = ['rules', 'rules-2', 'rules-3', 'rules-4'] as const;
+type Messages = Record<(typeof CHANNELS)[number], RuleMessage>;
 
 const widget = openWidget<Messages, Options>();
 const { position, color, background, fontSize, showMs } = widget.options;
@@ -57,7 +57,7 @@ function showNext(): void {
   }, showMs);
 }
 
-for (const channel of ['rules-2', 'rules-3', 'rules-4'] as const)
+for (const channel of CHANNELS)
   widget.onMessage(channel, (message) => {
     if (typeof message?.text !== 'string' || message.text === '') return;
     // A long burst keeps the newest 20 rather than lagging minutes behind the stream.

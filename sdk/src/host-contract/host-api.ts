@@ -6,7 +6,6 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import type { UnifiedEvent } from '../contract/unified-event.ts';
-import { OVERLAY_WIDGETS } from './constants.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Instant = Type.String({ format: 'date-time' });
@@ -237,34 +236,44 @@ export const CreatedApiTokenSchema = Type.Object({
 export type CreatedApiToken = Static<typeof CreatedApiTokenSchema>;
 
 /** A running plugin's widget, beside its URL. */
-export const PluginWidgetViewSchema = Type.Object({
+/**
+ * A widget's overlay URL, carrying its read-only token, and what the settings page shows of it:
+ * a widget of the host (`host/counters`) or of a running plugin (`<pluginId>/<widgetId>`).
+ */
+export const OverlayLinkSchema = Type.Object({
+  widget: Type.String({ description: '`<pluginId>/<widgetId>`; the host\'s widgets are `host/<widgetId>`' }),
+  tokenId: Type.String(),
+  url: Type.String(),
   pluginId: Type.String(),
   widgetId: Type.String(),
   displayName: Type.String(),
   /** The size of the OBS browser source it is made for. */
   size: Type.Object({ width: Type.Integer(), height: Type.Integer() }),
-  /** JSON Schema of its URL options; absent when it has none. */
+  /** JSON Schema of its URL options (the look options included when it has a look); absent when it has none. */
   options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   /** Why it does not build; null when it does. */
   buildError: Type.Union([Type.String(), Type.Null()]),
-});
-export type PluginWidgetView = Static<typeof PluginWidgetViewSchema>;
-
-/**
- * A widget's overlay URL, carrying its read-only token: a first-party widget (`alerts`…) or a
- * running plugin's (`<pluginId>/<widgetId>`, with `plugin`).
- */
-export const OverlayLinkSchema = Type.Object({
-  widget: Type.String({ description: `A first-party widget (${OVERLAY_WIDGETS.join(', ')}) or \`<pluginId>/<widgetId>\`` }),
-  tokenId: Type.String(),
-  url: Type.String(),
-  plugin: Type.Optional(PluginWidgetViewSchema),
 });
 export type OverlayLink = Static<typeof OverlayLinkSchema>;
 
 /** `GET /api/overlays`. */
 export const OverlayLinkListSchema = Type.Object({ overlays: Type.Array(OverlayLinkSchema) });
 export type OverlayLinkList = Static<typeof OverlayLinkListSchema>;
+
+/** `POST /api/overlays/:pluginId/:widgetId/options`: a widget URL's query, as the widget page would read it. */
+export const WidgetOptionsCheckSchema = Type.Object(
+  { query: Type.String({ maxLength: 8192, description: 'A widget URL, or its query string' }) },
+  { additionalProperties: false },
+);
+export type WidgetOptionsCheck = Static<typeof WidgetOptionsCheckSchema>;
+
+export const WidgetOptionsReadSchema = Type.Object({
+  /** The options the widget gets, defaults filled in. */
+  options: Type.Record(Type.String(), Type.Unknown()),
+  /** The URL's options the widget ignores, each with why. */
+  ignored: Type.Array(Type.Object({ option: Type.String(), reason: Type.String() })),
+});
+export type WidgetOptionsRead = Static<typeof WidgetOptionsReadSchema>;
 
 /** `POST /api/gdpr/erase`: what the erasure changed (the subject only as its HMAC, as in the audit row). */
 export const ErasureSummarySchema = Type.Object({

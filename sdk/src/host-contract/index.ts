@@ -1,6 +1,6 @@
 /**
  * `@ttlp/sdk/host-contract`: what the host and its overlays and settings page agree on — the
- * widget registry, the overlay protocol's frames and the HTTP API's answers. Its constants are
+ * overlay protocol's frames and the HTTP API's answers. Its constants are
  * also exported by `@ttlp/sdk` (dependency-free), for the browser bundles.
  */
 export * from './constants.ts';

@@ -4,7 +4,6 @@
  */
 import Type, { type Static } from 'typebox';
 import { UnifiedEventSchema } from '../contract/unified-event.ts';
-import { OVERLAY_WIDGETS } from './constants.ts';
 
 const Channel = Type.String({ minLength: 1, maxLength: 257, description: '`<pluginId>/<channel>`' });
 const Seq = Type.Integer({ minimum: 0, description: 'Counts per channel within an epoch; 0 = nothing yet' });
@@ -13,7 +12,7 @@ const Seq = Type.Integer({ minimum: 0, description: 'Counts per channel within a
 export const HelloFrameSchema = Type.Object({
   type: Type.Literal('hello'),
   epoch: Type.String(),
-  widget: Type.String({ minLength: 1, maxLength: 97, description: `A first-party widget (${OVERLAY_WIDGETS.join(', ')}) or a plugin's, as \`<pluginId>/<widgetId>\`` }),
+  widget: Type.String({ minLength: 1, maxLength: 97, description: 'The widget, `<pluginId>/<widgetId>` (the host\'s: `host/<widgetId>`)' }),
   channels: Type.Array(Channel),
 });
 export type HelloFrame = Static<typeof HelloFrameSchema>;

@@ -23,6 +23,8 @@ export interface WidgetPageConfig {
   /** The URL's options, validated, with the schema's defaults filled in. */
   options: Record<string, unknown>;
   ignored: IgnoredOption[];
+  /** The widget declares a look: its page is laid out by the look options (widget-look.ts). */
+  look: boolean;
   /** `debug=1` in the URL: show the connection dot. */
   debug: boolean;
   /** The size the widget is made for (its OBS browser source). */

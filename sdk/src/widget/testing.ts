@@ -18,6 +18,8 @@ export interface WidgetPageOptions {
   /** The widget's options as the host would pass them (validated, defaults filled in). */
   options?: Record<string, unknown>;
   size?: { width: number; height: number };
+  /** Lay the page out by the look options in `options`, as for a widget whose manifest declares `look`. */
+  look?: boolean;
   /** Each channel's state when the widget connects. */
   states?: Record<string, unknown>;
 }
@@ -46,6 +48,7 @@ export async function openWidgetPage(page: WidgetPageOptions): Promise<WidgetTes
     socket: `/ws/overlay/${page.pluginId}/${widgetId}?token=test`,
     options: page.options ?? {},
     ignored: [],
+    look: page.look ?? false,
     debug: false,
     size: page.size ?? { width: 1920, height: 1080 },
   };

@@ -11,6 +11,7 @@
  *   widget.onMessage('main', (data) => show(data.text, widget.options.color));
  */
 import { WIDGET_CONFIG_ELEMENT_ID, WIDGET_ROOT_ELEMENT_ID, type IgnoredOption, type WidgetPageConfig } from '../host-contract/widget-page.ts';
+import { applyLook, lookOf } from './look.ts';
 import { ReconnectingSocket, sameHostSocketUrl, type SocketStatus } from './reconnecting-socket.ts';
 import { OverlayResumeCursor, type OverlayDelivery } from './resume-cursor.ts';
 
@@ -64,6 +65,7 @@ export function openWidget<Messages extends object = Record<string, unknown>, Op
 > {
   const config = readPageConfig(document);
   const root = document.getElementById(WIDGET_ROOT_ELEMENT_ID) ?? document.body;
+  if (config.look) applyLook(root, lookOf(config.options));
   const prefix = `${config.pluginId}/`;
   const listeners = new Set<Listener>();
   const statusListeners = new Set<(status: SocketStatus) => void>();

@@ -1,6 +1,7 @@
 /**
- * Token management: API tokens (created, listed, revoked) and the overlay token of each widget,
- * whose URL the settings page shows and can regenerate (the old URL stops working).
+ * Token management: API tokens (created, listed, revoked) and the overlay token of each widget of
+ * the host and the running plugins, whose URL the settings page shows and can regenerate (the old
+ * URL stops working).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
@@ -14,15 +15,18 @@ import {
   type CreatedApiToken,
   type OverlayLink,
   type OverlayLinkList,
+  WidgetOptionsCheckSchema,
+  WidgetOptionsReadSchema,
+  type WidgetOptionsCheck,
+  type WidgetOptionsRead,
 } from '@ttlp/sdk/host-contract';
 import { PLUGIN_ID_PATTERN, WIDGET_ID_PATTERN } from '@ttlp/sdk/manifest';
-import { isOverlayWidget, OVERLAY_WIDGETS, type OverlayWidget } from '../../overlay-hub/protocol.ts';
 import { pluginWidgetName, type CatalogWidget, type WidgetCatalog } from '../../plugin-widgets/catalog.ts';
+import { readWidgetOptions } from '../../plugin-widgets/options.ts';
 import { widgetPaths } from '../../plugin-widgets/page.ts';
 import { ERROR_RESPONSES, InvalidRequest, OverlayUnknownWidget, TokenNotFound } from '../errors.ts';
 
 const TokenParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const WidgetParams = Type.Object({ widget: Type.String({ maxLength: 64 }) });
 const PluginWidgetParams = Type.Object({ pluginId: Type.String({ pattern: PLUGIN_ID_PATTERN }), widgetId: Type.String({ pattern: WIDGET_ID_PATTERN }) });
 const CreateBody = Type.Object(
   { kind: Type.Literal('api'), name: Type.String({ minLength: 1, maxLength: 100 }) },
@@ -37,30 +41,19 @@ export function originOf(request: FastifyRequest): string {
 export async function tokenRoutes(app: FastifyInstance, { widgets }: { widgets: WidgetCatalog }): Promise<void> {
   const { tokens } = app.services;
 
-  const overlayView = (request: FastifyRequest, widget: OverlayWidget, entry: { tokenId: string; token: string }): OverlayLink => ({
-    widget,
-    tokenId: entry.tokenId,
-    url: `${originOf(request)}/overlay/${widget}?token=${encodeURIComponent(entry.token)}`,
-  });
-  const pluginWidgetView = async (request: FastifyRequest, widget: CatalogWidget, entry: { tokenId: string; token: string }): Promise<OverlayLink> => {
+  const overlayView = async (request: FastifyRequest, widget: CatalogWidget, entry: { tokenId: string; token: string }): Promise<OverlayLink> => {
     const built = await widgets.build(widget);
     return {
       widget: widget.name,
       tokenId: entry.tokenId,
       url: `${originOf(request)}${widgetPaths(widget).page}?token=${encodeURIComponent(entry.token)}`,
-      plugin: {
-        pluginId: widget.pluginId,
-        widgetId: widget.widget.id,
-        displayName: widget.widget.displayName,
-        size: widget.size,
-        ...(widget.widget.options ? { options: widget.widget.options as Record<string, unknown> } : {}),
-        buildError: built.ok ? null : built.error,
-      },
+      pluginId: widget.pluginId,
+      widgetId: widget.widget.id,
+      displayName: widget.widget.displayName,
+      size: widget.size,
+      ...(widget.optionsSchema ? { options: widget.optionsSchema } : {}),
+      buildError: built.ok ? null : built.error,
     };
-  };
-  const knownWidget = (widget: string) => {
-    if (!isOverlayWidget(widget)) throw new OverlayUnknownWidget(widget);
-    return widget;
   };
 
   app.get('/tokens', { schema: { response: { 200: ApiTokenListSchema, ...ERROR_RESPONSES } } }, async (): Promise<ApiTokenList> => ({
@@ -88,24 +81,32 @@ export async function tokenRoutes(app: FastifyInstance, { widgets }: { widgets: 
   });
 
   app.get('/overlays', { schema: { response: { 200: OverlayLinkListSchema, ...ERROR_RESPONSES } } }, async (request): Promise<OverlayLinkList> => ({
-    overlays: [
-      ...(await Promise.all(OVERLAY_WIDGETS.map(async (widget) => overlayView(request, widget, await tokens.overlayToken(widget))))),
-      ...(await Promise.all(widgets.list().map(async (widget) => pluginWidgetView(request, widget, await tokens.overlayToken(widget.name))))),
-    ],
+    overlays: await Promise.all(widgets.list().map(async (widget) => overlayView(request, widget, await tokens.overlayToken(widget.name)))),
   }));
+
+  const knownWidget = (params: Static<typeof PluginWidgetParams>) => {
+    const widget = widgets.find(params.pluginId, params.widgetId);
+    if (!widget) throw new OverlayUnknownWidget(pluginWidgetName(params.pluginId, params.widgetId));
+    return widget;
+  };
+
+  // What a URL the streamer has (in OBS, say) gives the widget, and which of its options it ignores.
+  app.post<{ Params: Static<typeof PluginWidgetParams>; Body: WidgetOptionsCheck }>(
+    '/overlays/:pluginId/:widgetId/options',
+    { schema: { params: PluginWidgetParams, body: WidgetOptionsCheckSchema, response: { 200: WidgetOptionsReadSchema, ...ERROR_RESPONSES } } },
+    async (request): Promise<WidgetOptionsRead> => {
+      // What follows a `#` never reaches the page's server, so it is no option either.
+      const text = request.body.query.split('#')[0]!;
+      return readWidgetOptions(knownWidget(request.params), new URLSearchParams(text.includes('?') ? text.slice(text.indexOf('?') + 1) : text));
+    },
+  );
 
   app.post<{ Params: Static<typeof PluginWidgetParams> }>(
     '/overlays/:pluginId/:widgetId/regenerate',
     { schema: { params: PluginWidgetParams, response: { 200: OverlayLinkSchema, ...ERROR_RESPONSES } } },
     async (request) => {
-      const widget = widgets.find(request.params.pluginId, request.params.widgetId);
-      if (!widget) throw new OverlayUnknownWidget(pluginWidgetName(request.params.pluginId, request.params.widgetId));
-      return pluginWidgetView(request, widget, await tokens.regenerateOverlayToken(widget.name));
+      const widget = knownWidget(request.params);
+      return overlayView(request, widget, await tokens.regenerateOverlayToken(widget.name));
     },
   );
-
-  app.post<{ Params: Static<typeof WidgetParams> }>('/overlays/:widget/regenerate', { schema: { params: WidgetParams, response: { 200: OverlayLinkSchema, ...ERROR_RESPONSES } } }, async (request) => {
-    const widget = knownWidget(request.params.widget);
-    return overlayView(request, widget, await tokens.regenerateOverlayToken(widget));
-  });
 }

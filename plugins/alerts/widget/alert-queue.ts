@@ -3,7 +3,11 @@
  * message with an alertId already shown or waiting replaces that alert in place (a gift
  * streak counting up), and on screen restarts its time from this latest message.
  */
-import { ALERT_TYPES, safeImageUrl, type AlertType } from './widget-options.ts';
+import { safeImageUrl } from '@ttlp/sdk/widget';
+
+/** The alerts plugin's kinds of alert (plugins/alerts/README.md). */
+export const ALERT_TYPES = ['follow', 'share', 'subscribe', 'gift'] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
 
 export interface AlertMessage {
   type: AlertType;
@@ -26,29 +30,10 @@ export interface ShownAlert extends AlertMessage {
   revision: number;
 }
 
-/** Show time of a rules plugin message, which names none. */
-const RULE_DURATION_MS = 5000;
-
-/**
- * The alerts plugin's message (plugins/alerts/README.md), or a rules plugin overlay action's
- * `{ruleId, text, eventId}` (plugins/rules/README.md) as a `rule` alert; null when neither.
- */
+/** The alerts plugin's message (plugins/alerts/README.md); null when it is not one. */
 export function parseAlertMessage(data: unknown): AlertMessage | null {
   if (data === null || typeof data !== 'object') return null;
   const message = data as Record<string, unknown>;
-  if (typeof message.ruleId === 'string' && typeof message.text === 'string') {
-    return {
-      type: 'rule',
-      alertId: `rule:${message.ruleId}:${typeof message.eventId === 'string' ? message.eventId : ''}`,
-      update: false,
-      final: true,
-      text: message.text.slice(0, 1000),
-      durationMs: RULE_DURATION_MS,
-      imageUrl: null,
-      avatarUrl: null,
-      count: null,
-    };
-  }
   const type = message.type;
   if (typeof type !== 'string' || !(ALERT_TYPES as readonly string[]).includes(type)) return null;
   if (typeof message.alertId !== 'string' || message.alertId === '') return null;
@@ -139,10 +124,10 @@ export class AlertQueue {
   }
 }
 
-export function alertDuration(
-  alert: AlertMessage,
-  overrides: { duration: number | null; durations: Partial<Record<AlertType, number>> },
-): number {
-  const ms = overrides.duration ?? overrides.durations[alert.type] ?? alert.durationMs;
+/** The URL's show times: `duration` for every alert, `<type>Ms` for one type; unset: the plugin's. */
+export type AlertDurations = { duration?: number } & Partial<Record<`${AlertType}Ms`, number>>;
+
+export function alertDuration(alert: AlertMessage, overrides: AlertDurations): number {
+  const ms = overrides.duration ?? overrides[`${alert.type}Ms`] ?? alert.durationMs;
   return Math.min(600_000, Math.max(100, ms));
 }

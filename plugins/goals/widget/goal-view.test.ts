@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { goalNumbers, parseCounters, parseGoals, parseLeaderboard, reachedGoalId } from './widget-state.ts';
+import { goalNumbers, parseGoals, reachedGoalId } from './goal-view.ts';
 
-describe('widget states', () => {
+describe('the goals widget', () => {
   it('reads the goals state', () => {
     expect(
       parseGoals({
@@ -43,28 +43,5 @@ describe('widget states', () => {
     expect(goalNumbers({ current: 412, target: 1000, reached: false }, numbers)).toBe('412 / 1,000');
     expect(goalNumbers({ current: 2001, target: 1000, reached: true }, numbers)).toBe('2,001');
     expect(goalNumbers({ current: 1000, target: 1000, reached: true }, new Intl.NumberFormat('de-DE'))).toBe('1.000');
-  });
-
-  it('reads the leaderboard state', () => {
-    const board = parseLeaderboard({
-      gifters: [{ userId: '1', uniqueId: 'a', displayName: 'A', avatarUrl: 'https://x/a.png', coins: 23 }],
-      likers: [{ userId: '2', uniqueId: 'b', displayName: '', avatarUrl: null, likes: 15 }, { userId: '3' }],
-    });
-    expect(board).toEqual({
-      gifters: [{ key: '1', name: 'A', avatarUrl: 'https://x/a.png', value: 23 }],
-      likers: [{ key: '2', name: 'b', avatarUrl: null, value: 15 }],
-    });
-    expect(parseLeaderboard(undefined)).toEqual({ gifters: [], likers: [] });
-  });
-
-  it('reads the host counters, viewers possibly unknown', () => {
-    expect(parseCounters({ sessionId: 's', likes: 10, viewers: null, follows: 1, shares: 0, coins: 5 })).toEqual({
-      likes: 10,
-      viewers: null,
-      follows: 1,
-      shares: 0,
-      coins: 5,
-    });
-    expect(parseCounters(null)).toBeNull();
   });
 });

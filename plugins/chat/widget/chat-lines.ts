@@ -2,7 +2,7 @@
  * The chat widget's lines: the chat plugin's messages (plugins/chat/README.md) checked and cut
  * into text and emote pieces, and its state merged with the messages already shown.
  */
-import { safeImageUrl } from './widget-options.ts';
+import { safeImageUrl } from '@ttlp/sdk/widget';
 
 export type ChatPiece = { kind: 'text'; text: string } | { kind: 'emote'; url: string; emoteId: string };
 

@@ -71,9 +71,9 @@ const api = async (method: string, route: string, body?: unknown, token = adminT
   return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> | null };
 };
 
-/** A synthetic event through the pipeline, as the settings page's test buttons send one. */
-async function sendTestEvent(eventType: string, payload: Record<string, unknown>): Promise<void> {
-  expect((await api('POST', '/api/events/test', { eventType, payload })).status).toBe(202);
+/** A synthetic event through the pipeline, as the settings page's test buttons send one (from the viewer `user` names). */
+async function sendTestEvent(eventType: string, payload: Record<string, unknown>, user?: { displayName: string }): Promise<void> {
+  expect((await api('POST', '/api/events/test', { eventType, payload, ...(user ? { user } : {}) })).status).toBe(202);
 }
 
 async function pluginView(id: string): Promise<PluginView> {
@@ -423,6 +423,46 @@ function chatOverlaps(frames: ChatFrame[]): string[] {
 }
 
 describe('the widgets as a streamer sees them', () => {
+  it('shows a big gift next, before the minute of small alerts queued ahead of it, with its coins and an entrance of its own', async () => {
+    await enablePlugin('alerts');
+    const page = await newPage({ width: 1920, height: 1080 });
+    // Which alerts came on, in order, and how many had when the Lion's message reached the page
+    // (recorded before the widget reads the message).
+    await page.addInitScript(`(() => {
+      window.__shown = [];
+      new MutationObserver(() => {
+        const alert = document.querySelector('[data-testid="alert"]');
+        if (alert && window.__shown.at(-1)?.id !== alert.dataset.alertId) window.__shown.push({ id: alert.dataset.alertId, text: alert.textContent });
+      }).observe(document, { subtree: true, childList: true });
+      const Socket = window.WebSocket;
+      window.WebSocket = class extends Socket {
+        constructor(...args) {
+          super(...args);
+          this.addEventListener('message', (event) => {
+            if (String(event.data).includes('"giftName":"Lion"')) window.__shownBeforeLion = window.__shown.length;
+          });
+        }
+      };
+    })()`);
+    const frames: Array<Record<string, unknown>> = [];
+    page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(JSON.parse(String(frame.payload)) as Record<string, unknown>)));
+    await page.goto(`${await widgetUrl('alerts/alerts')}&giftMs=4000`);
+    // Fifteen Roses from fifteen viewers: a minute of alerts at 4 s each.
+    for (let n = 1; n <= 15; n += 1) await sendTestEvent('GIFT', { giftName: 'Rose' }, { displayName: `Rose fan ${n}` });
+    await expect.poll(() => giftFrames(frames, 'Rose').length).toBe(15);
+    await sendTestEvent('GIFT', { giftName: 'Lion' }, { displayName: 'Big Spender' });
+    const alert = page.getByTestId('alert');
+    await expect.poll(() => alert.textContent()).toContain('Big Spender sent Lion');
+    const shown = (await page.evaluate('window.__shown')) as Array<{ id: string; text: string }>;
+    const before = (await page.evaluate('window.__shownBeforeLion')) as number;
+    // The Lion came on right after the Rose on screen when it arrived; the other Roses wait.
+    expect(shown.findIndex((entry) => entry.text.includes('Lion'))).toBe(before);
+    expect(before).toBeLessThan(15);
+    expect(await page.getByTestId('alert-coins').textContent()).toContain('29,999');
+    expect(await alert.getAttribute('class')).toMatch(/\bbig\b/);
+    await screenshot(page, 'overlay-alerts-big-gift.png', 'alert');
+  });
+
   it('never draws one chat line over another while lines slide in and out', async () => {
     await enablePlugin('chat');
     const chat = await openOverlay('chat/chat');

@@ -7,6 +7,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { RawEnvelope } from '@ttlp/sdk';
 import { EnvelopeFactory } from './envelope.ts';
+import { GIFT_CATALOGUE, type CatalogueGift } from './gift-catalogue.ts';
 import { abortableSleep, pause, type IngestProvider, type Sleep } from './provider.ts';
 
 export interface DemoProviderOptions {
@@ -118,27 +119,28 @@ const CHAT_LINES = [
 const EMOJI = ['🔥', '😂', '❤️', '👏', '😍', '🙌', '💯', '🥹'] as const;
 const COMMANDS = ['!points', '!song', '!discord', '!dice', '!socials', '!uptime', '!help'] as const;
 
-interface GiftSpec {
-  id: number;
-  name: string;
-  diamondCount: number;
-  /** 1 = streakable, 2 = a single big gift. */
-  type: 1 | 2;
+interface GiftSpec extends CatalogueGift {
   weight: number;
   /** Longest streak; cheap gifts are tapped in long runs. */
   maxRepeat: number;
 }
 
-const GIFTS: readonly GiftSpec[] = [
-  { id: 5655, name: 'Rose', diamondCount: 1, type: 1, weight: 30, maxRepeat: 20 },
-  { id: 5269, name: 'TikTok', diamondCount: 1, type: 1, weight: 16, maxRepeat: 15 },
-  { id: 5487, name: 'Finger Heart', diamondCount: 5, type: 1, weight: 14, maxRepeat: 12 },
-  { id: 5658, name: 'Perfume', diamondCount: 20, type: 1, weight: 8, maxRepeat: 6 },
-  { id: 5879, name: 'Doughnut', diamondCount: 30, type: 1, weight: 6, maxRepeat: 5 },
-  { id: 5660, name: 'Hand Heart', diamondCount: 100, type: 1, weight: 4, maxRepeat: 4 },
-  { id: 11046, name: 'Galaxy', diamondCount: 1000, type: 2, weight: 4, maxRepeat: 1 },
-  { id: 6369, name: 'Lion', diamondCount: 29999, type: 2, weight: 0.05, maxRepeat: 1 },
-];
+/** How often the demo's viewers send each gift (by name), and their longest streaks. */
+const GIFT_HABITS: Record<string, { weight: number; maxRepeat: number }> = {
+  Rose: { weight: 30, maxRepeat: 20 },
+  TikTok: { weight: 16, maxRepeat: 15 },
+  'Finger Heart': { weight: 14, maxRepeat: 12 },
+  Perfume: { weight: 8, maxRepeat: 6 },
+  Doughnut: { weight: 6, maxRepeat: 5 },
+  'Hand Heart': { weight: 4, maxRepeat: 4 },
+  Galaxy: { weight: 4, maxRepeat: 1 },
+  Lion: { weight: 0.05, maxRepeat: 1 },
+};
+
+const GIFTS: readonly GiftSpec[] = GIFT_CATALOGUE.flatMap((gift) => {
+  const habits = GIFT_HABITS[gift.name];
+  return habits ? [{ ...gift, ...habits }] : [];
+});
 
 type Kind = 'chat' | 'like' | 'gift' | 'streak' | 'join' | 'follow' | 'share' | 'subscribe';
 

@@ -14,6 +14,13 @@ type AlertFields = {
   /** How long to show the alert, counted from its latest message. */
   durationMs: number;
   user: AlertUser;
+  /** What the alert is worth, for the widget's queue: a gift's coins, 0 for the others. */
+  value: number;
+  /**
+   * Alerts of one `key` waiting at once may be shown as one, whose text is `template` with
+   * `{count}` replaced; null: shown one by one (gifts).
+   */
+  group: { key: string; template: string } | null;
 };
 
 /** What the plugin sends on the `alerts` overlay channel (see README.md). */

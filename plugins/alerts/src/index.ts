@@ -13,10 +13,15 @@ export interface AlertSettings {
   durationMs: number;
 }
 
+/** Follows, shares and subscriptions: several waiting at once may show as one alert. */
+export interface GroupedAlertSettings extends AlertSettings {
+  groupTemplate: string;
+}
+
 export interface AlertsConfig {
-  follow: AlertSettings;
-  share: AlertSettings;
-  subscribe: AlertSettings;
+  follow: GroupedAlertSettings;
+  share: GroupedAlertSettings;
+  subscribe: GroupedAlertSettings;
   gift: AlertSettings & { minCoins: number; streakTimeoutMs: number };
 }
 
@@ -38,21 +43,22 @@ export default definePlugin<AlertsConfig>({
       };
     const send = (message: AlertMessage): void => void ctx.overlay.send(ALERTS_CHANNEL, message);
 
-    /** The fields of an alert that is complete in one message. */
-    const singleAlert = (settings: AlertSettings, event: UnifiedEvent, values: TemplateValues = {}) => {
+    /** The fields of an alert that is complete in one message, of a type whose alerts may be grouped. */
+    const singleAlert = (type: string, settings: GroupedAlertSettings, event: UnifiedEvent, values: TemplateValues = {}) => {
       const user = alertUser(event.user);
       const text = renderTemplate(settings.template, { ...userValues(user), ...values });
-      return { alertId: event.eventId, update: false, final: true, text, durationMs: settings.durationMs, user };
+      const group = { key: type, template: settings.groupTemplate };
+      return { alertId: event.eventId, update: false, final: true, text, durationMs: settings.durationMs, user, value: 0, group };
     };
 
-    if (follow.enabled) ctx.on('FOLLOW', firstDelivery((event) => send({ type: 'follow', ...singleAlert(follow, event) })));
-    if (share.enabled) ctx.on('SHARE', firstDelivery((event) => send({ type: 'share', ...singleAlert(share, event) })));
+    if (follow.enabled) ctx.on('FOLLOW', firstDelivery((event) => send({ type: 'follow', ...singleAlert('follow', follow, event) })));
+    if (share.enabled) ctx.on('SHARE', firstDelivery((event) => send({ type: 'share', ...singleAlert('share', share, event) })));
     if (subscribe.enabled)
       ctx.on(
         'SUBSCRIBE',
         firstDelivery((event) => {
           const subMonth = event.payload.subMonth ?? null;
-          return send({ type: 'subscribe', subMonth, ...singleAlert(subscribe, event, { subMonth: subMonth ?? '' }) });
+          return send({ type: 'subscribe', subMonth, ...singleAlert('subscribe', subscribe, event, { subMonth: subMonth ?? '' }) });
         }),
       );
     if (!gift.enabled) return;
@@ -73,6 +79,8 @@ export default definePlugin<AlertsConfig>({
         giftImageUrl: step.gift.giftImageUrl ?? null,
         count: step.count,
         coins: step.coins,
+        value: step.coins,
+        group: null,
       };
     };
 

@@ -74,11 +74,13 @@ describe('follow, share and subscribe alerts', () => {
 
     const expected = social.map((event) => {
       const user = userOf(event);
-      const base = { alertId: event.eventId, update: false, final: true, user };
-      if (event.eventType === 'FOLLOW') return { ...base, type: 'follow', text: `${user.displayName} followed!`, durationMs: 5000 };
-      if (event.eventType === 'SHARE') return { ...base, type: 'share', text: `${user.displayName} shared the stream!`, durationMs: 4000 };
+      const base = { alertId: event.eventId, update: false, final: true, user, value: 0 };
+      if (event.eventType === 'FOLLOW')
+        return { ...base, type: 'follow', text: `${user.displayName} followed!`, durationMs: 5000, group: { key: 'follow', template: '{count} new followers!' } };
+      if (event.eventType === 'SHARE')
+        return { ...base, type: 'share', text: `${user.displayName} shared the stream!`, durationMs: 4000, group: { key: 'share', template: '{count} viewers shared the stream!' } };
       const subMonth = (event.payload as PayloadOf<'SUBSCRIBE'>).subMonth;
-      return { ...base, type: 'subscribe', text: `${user.displayName} subscribed!`, durationMs: 8000, subMonth };
+      return { ...base, type: 'subscribe', text: `${user.displayName} subscribed!`, durationMs: 8000, subMonth, group: { key: 'subscribe', template: '{count} new subscribers!' } };
     });
 
     const host = await startHost();
@@ -90,7 +92,7 @@ describe('follow, share and subscribe alerts', () => {
 
   it('uses the configured templates and sends nothing for a disabled type', async () => {
     const host = await startHost({
-      follow: { template: 'Welcome @{uniqueId} ({user})!', durationMs: 3000 },
+      follow: { template: 'Welcome @{uniqueId} ({user})!', groupTemplate: '{count} friends joined us!', durationMs: 3000 },
       share: { enabled: false },
       subscribe: { template: '{user}: month {subMonth}' },
     });
@@ -107,6 +109,8 @@ describe('follow, share and subscribe alerts', () => {
         text: 'Welcome @ana (Ana)!',
         durationMs: 3000,
         user: { uniqueId: 'ana', displayName: 'Ana', avatarUrl: null },
+        value: 0,
+        group: { key: 'follow', template: '{count} friends joined us!' },
       },
       {
         type: 'subscribe',
@@ -118,6 +122,8 @@ describe('follow, share and subscribe alerts', () => {
         durationMs: 8000,
         user: { uniqueId: 'bo', displayName: 'bo', avatarUrl: null },
         subMonth: 3,
+        value: 0,
+        group: { key: 'subscribe', template: '{count} new subscribers!' },
       },
     ]);
     expect(host.faults).toEqual([]);
@@ -133,6 +139,7 @@ describe('follow, share and subscribe alerts', () => {
   it('rejects a template token the alert type has no value for', async () => {
     await expect(startHost({ follow: { template: '{user} sent {giftName}' } })).rejects.toThrow('/follow/template must match pattern');
     await expect(startHost({ gift: { template: '{user} {subMonth}' } })).rejects.toThrow('/gift/template must match pattern');
+    await expect(startHost({ follow: { groupTemplate: '{user} and {count} others' } })).rejects.toThrow('/follow/groupTemplate must match pattern');
   });
 });
 
@@ -169,6 +176,8 @@ describe('gift alerts', () => {
       giftImageUrl: rose[0]!.payload!.giftImageUrl,
       count: 13,
       coins: 13,
+      value: 13,
+      group: null,
     });
 
     // Every streak whose end message arrived ends its alert with a final message, at its highest count.
@@ -236,6 +245,8 @@ describe('gift alerts', () => {
         giftImageUrl: gift.payload!.giftImageUrl,
         count: 1,
         coins: 100,
+        value: 100,
+        group: null,
       },
     ]);
   });

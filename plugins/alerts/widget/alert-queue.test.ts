@@ -11,8 +11,16 @@ const alert = (alertId: string, overrides: Partial<AlertMessage> = {}): AlertMes
   imageUrl: null,
   avatarUrl: null,
   count: null,
+  coins: null,
+  value: 0,
+  group: null,
   ...overrides,
 });
+
+const FOLLOWS = { key: 'follow', template: '{count} new followers!' };
+const follow = (alertId: string, name = alertId) =>
+  alert(alertId, { type: 'follow', text: `${name} followed!`, avatarUrl: `https://cdn.example/${name}.png`, group: FOLLOWS });
+const gift = (alertId: string, coins: number, overrides: Partial<AlertMessage> = {}) => alert(alertId, { type: 'gift', coins, value: coins, ...overrides });
 
 const queue = () => new AlertQueue({ durationOf: (a) => a.durationMs, gapMs: 100 });
 
@@ -75,6 +83,88 @@ describe('AlertQueue', () => {
   });
 });
 
+describe('AlertQueue keeping up with a busy stream', () => {
+  const busy = (options: { bigValue?: number; maxWaitMs?: number; coalesce?: boolean; maxWaiting?: number } = {}) =>
+    new AlertQueue({ durationOf: (a) => a.durationMs, gapMs: 100, bigValue: 1000, ...options });
+
+  it('puts a big gift before every smaller alert waiting, after the one on screen; big ones keep their order', () => {
+    const q = busy();
+    for (const id of ['rose-1', 'rose-2', 'rose-3']) q.receive(gift(id, 1), 0);
+    q.receive(gift('lion', 29_999), 5);
+    q.receive(gift('universe', 34_999), 6);
+    q.receive(gift('rose-4', 1), 7);
+    expect(q.current?.alertId).toBe('rose-1');
+    expect(q.waiting.map((w) => w.alertId)).toEqual(['lion', 'universe', 'rose-2', 'rose-3', 'rose-4']);
+    q.advance(1000);
+    q.advance(1100);
+    expect(q.current?.alertId).toBe('lion');
+  });
+
+  it('moves a streak forward once its coins make it big', () => {
+    const q = busy();
+    q.receive(gift('a', 1), 0);
+    q.receive(gift('b', 1), 1);
+    q.receive(gift('streak', 500, { final: false }), 2);
+    q.receive(gift('streak', 1500, { update: true }), 3);
+    expect(q.waiting.map((w) => [w.alertId, w.coins])).toEqual([
+      ['streak', 1500],
+      ['b', 1],
+    ]);
+  });
+
+  it('shows the follows waiting at once as one alert, with no one’s picture, and never groups gifts', () => {
+    const q = busy({ coalesce: true });
+    q.receive(gift('on-screen', 5), 0);
+    for (let n = 1; n <= 10; n += 1) q.receive(follow(`f${n}`), n);
+    q.receive(gift('rose', 1), 20);
+    q.receive(gift('rose-2', 1), 21);
+    q.receive(alert('s1', { type: 'share', text: 'x shared', group: { key: 'share', template: '{count} shares' } }), 22);
+    expect(q.waiting.map((w) => [w.alertId, w.text, w.members, w.avatarUrl])).toEqual([
+      ['f1', '10 new followers!', 10, null],
+      ['rose', 'alert rose', 1, null],
+      ['rose-2', 'alert rose-2', 1, null],
+      ['s1', 'x shared', 1, null],
+    ]);
+    // A follow that comes once the group is on screen starts a new one.
+    q.advance(1000);
+    q.advance(1100);
+    expect(q.current?.text).toBe('10 new followers!');
+    q.receive(follow('f11', 'Ada'), 1200);
+    expect(q.waiting.at(-1)).toMatchObject({ text: 'Ada followed!', members: 1, avatarUrl: 'https://cdn.example/Ada.png' });
+  });
+
+  it('keeps follows apart when not asked to group them', () => {
+    const q = busy({ coalesce: false });
+    for (let n = 1; n <= 3; n += 1) q.receive(follow(`f${n}`), n);
+    expect(q.waiting.map((w) => w.text)).toEqual(['f2 followed!', 'f3 followed!']);
+  });
+
+  it('drops, and counts, the alerts that waited longer than maxWaitMs; big ones wait as long as it takes', () => {
+    const q = busy({ maxWaitMs: 2500, coalesce: true });
+    q.receive(gift('a', 1), 0);
+    q.receive(gift('b', 1), 100);
+    for (let n = 1; n <= 4; n += 1) q.receive(follow(`f${n}`), 200);
+    q.receive(gift('lion', 29_999), 300);
+    q.advance(1000);
+    q.advance(1100);
+    expect(q.current?.alertId).toBe('lion');
+    q.receive(gift('c', 1), 2000);
+    q.advance(2100);
+    q.advance(2800);
+    // b (waited 2700 ms) and the four follows (2600 ms) are gone; c (800 ms) comes on.
+    expect([q.current?.alertId, q.dropped]).toEqual(['c', 5]);
+  });
+
+  it('drops, and counts, the oldest small alert when too many wait', () => {
+    const q = busy({ maxWaiting: 2 });
+    q.receive(gift('on-screen', 1), 0);
+    q.receive(gift('lion', 29_999), 1);
+    q.receive(gift('a', 1), 2);
+    q.receive(gift('b', 1), 3);
+    expect([q.waiting.map((w) => w.alertId), q.dropped]).toEqual([['lion', 'b'], 1]);
+  });
+});
+
 describe('alertDuration', () => {
   it('takes the URL override, then the per-type one, then the plugin', () => {
     const gift = alert('g', { durationMs: 6000 });
@@ -110,7 +200,18 @@ describe('parseAlertMessage', () => {
       imageUrl: 'https://example.com/rose.png',
       avatarUrl: null,
       count: 3,
+      coins: 3,
+      value: 3,
+      group: null,
     });
+    expect(parseAlertMessage({ type: 'follow', alertId: 'f', text: 'ana followed!', value: 'lots', group: { key: 'follow', template: '{count} new followers!' } })).toMatchObject({
+      coins: null,
+      value: 0,
+      group: { key: 'follow', template: '{count} new followers!' },
+    });
+    // A group without a place for the count, or without a key, is no group.
+    expect(parseAlertMessage({ type: 'follow', alertId: 'f', text: 't', group: { key: 'follow', template: 'many followers' } })?.group).toBeNull();
+    expect(parseAlertMessage({ type: 'follow', alertId: 'f', text: 't', group: { template: '{count}' } })?.group).toBeNull();
     expect(parseAlertMessage({ type: 'raid', alertId: 'x', text: 'hi' })).toBeNull();
     expect(parseAlertMessage({ type: 'follow', text: 'hi' })).toBeNull();
     expect(parseAlertMessage(null)).toBeNull();

@@ -34,6 +34,8 @@ export interface Widget<Messages extends object, Options extends object> {
   readonly widgetId: string;
   /** The size the widget is made for. */
   readonly size: { width: number; height: number };
+  /** `debug=1` in the URL: the widget may show what it does (the connection dot is shown already). */
+  readonly debug: boolean;
   readonly status: SocketStatus;
   /** Each message sent on `channel` from now on; answers a function that stops listening. */
   onMessage<Channel extends keyof Messages & string>(channel: Channel, listener: (data: Messages[Channel], meta: MessageMeta) => void): () => void;
@@ -114,6 +116,7 @@ export function openWidget<Messages extends object = Record<string, unknown>, Op
     pluginId: config.pluginId,
     widgetId: config.widgetId,
     size: config.size,
+    debug: config.debug,
     get status() {
       return status;
     },

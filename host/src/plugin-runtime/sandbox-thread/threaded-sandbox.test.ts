@@ -177,4 +177,24 @@ describe('a plugin in a worker thread', () => {
     );
     expect(sandbox.disabled).toMatch(/no config/);
   });
+
+  it('closes by letting its worker end once the plugin is closed, not by terminating it', async () => {
+    const { services } = recordingServices();
+    const sandbox = await start(
+      `import { definePlugin } from '@ttlp/sdk';
+       export default definePlugin({ setup(ctx) { ctx.on('CHAT', () => {}); ctx.setInterval(() => {}, 1000); } });`,
+      services,
+    );
+    started.splice(started.indexOf(sandbox), 1);
+    const worker = (sandbox as unknown as { worker: import('node:worker_threads').Worker }).worker;
+    let terminated = false;
+    const terminate = worker.terminate.bind(worker);
+    worker.terminate = async () => {
+      terminated = true;
+      return terminate();
+    };
+    const exitCode = new Promise<number>((resolve) => worker.once('exit', resolve));
+    await sandbox.close();
+    expect([terminated, await exitCode]).toEqual([false, 0]);
+  });
 });

@@ -111,15 +111,22 @@ export class ThreadedSandbox {
     await this.command({ type: 'reload', id: ++this.nextCommand, bundle, config });
   }
 
-  /** Stops the plugin and its worker. */
+  /**
+   * Stops the plugin and its worker. The plugin closes what it opened, then the worker ends by
+   * itself once its isolates are gone: terminating it while isolated-vm still winds down can abort
+   * the whole process. Only a worker that does not answer, or does not end, in time is terminated.
+   */
   async close(): Promise<void> {
     if (this.exited) return;
     this.closing = true;
-    // The plugin closes what it opened; a worker that does not answer in time is stopped all the same.
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     let grace: NodeJS.Timeout | undefined;
-    await Promise.race([this.command({ type: 'close', id: ++this.nextCommand }), new Promise((resolve) => (grace = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+    const timeUp = () => new Promise<'late'>((resolve) => (grace = setTimeout(() => resolve('late'), CLOSE_GRACE_MS)));
+    const answered = await Promise.race([this.command({ type: 'close', id: ++this.nextCommand }), timeUp()]);
     clearTimeout(grace);
-    await this.worker.terminate();
+    const ended = answered === 'late' ? 'late' : await Promise.race([exited.then(() => 'ended' as const), timeUp()]);
+    clearTimeout(grace);
+    if (ended === 'late' && !this.exited) await this.worker.terminate();
   }
 
   // ---- the worker ---------------------------------------------------------------------------

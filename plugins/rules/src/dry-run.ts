@@ -5,7 +5,7 @@
  */
 import type { Json, UnifiedEvent } from '@ttlp/sdk';
 import { explainCondition, renderTemplate, templateTokens, valueAtPath } from '@ttlp/sdk/logic';
-import { DEFAULT_CHANNEL, ruleProblems, type BodyTemplate, type LogLevel, type Rule, type RuleAction } from './rule.ts';
+import { DEFAULT_CHANNEL, ruleProblems, type Audience, type BodyTemplate, type LogLevel, type Rule, type RuleAction } from './rule.ts';
 
 /** What an overlay action sends (see README.md). */
 export type OverlayMessage = { ruleId: string; text: string; eventId: string };
@@ -37,6 +37,8 @@ function planRule(rule: Rule, event: UnifiedEvent): RulePlan {
   if (!rule.enabled) return notRun(['the rule is disabled']);
   if (rule.events.length > 0 && !rule.events.includes(event.eventType))
     return notRun([`the rule applies to ${rule.events.join(', ')}, not ${event.eventType}`]);
+  const refused = triggerRefusal(rule, event) ?? audienceRefusal(rule, event);
+  if (refused) return notRun([refused]);
   let explanation: { matched: boolean; reasons: string[] };
   try {
     explanation = explainCondition(rule.condition, event);
@@ -47,6 +49,40 @@ function planRule(rule: Rule, event: UnifiedEvent): RulePlan {
   }
   const { matched, reasons } = explanation;
   return { ruleId: rule.id, matched, reasons, actions: matched ? rule.actions.map((action) => planAction(rule.id, action, event)) : [] };
+}
+
+/** Why the event is not the rule's gift or command; undefined when it is (or the rule fires on any event). */
+function triggerRefusal(rule: Rule, event: UnifiedEvent): string | undefined {
+  if (rule.trigger === 'gift') {
+    if (event.eventType !== 'GIFT') return `the rule fires on gifts, not ${event.eventType}`;
+    const { giftName, coins } = event.payload;
+    const wanted = rule.giftName?.trim();
+    if (wanted && giftName.toLowerCase() !== wanted.toLowerCase()) return `the gift is ${giftName}, not ${wanted}`;
+    if (coins < (rule.minCoins ?? 0)) return `the gift is worth ${coins} coins so far, less than ${rule.minCoins}`;
+  }
+  if (rule.trigger === 'command') {
+    const command = rule.command?.trim() ?? '';
+    if (event.eventType !== 'CHAT') return `the rule fires on the chat command ${command}, not on ${event.eventType}`;
+    const word = event.payload.message.trim().split(/\s+/)[0] ?? '';
+    if (word.toLowerCase() !== command.toLowerCase()) return `the message does not start with ${command}`;
+  }
+  return undefined;
+}
+
+/** Why the viewer may not set the rule off; undefined when they may. */
+function audienceRefusal(rule: Rule, event: UnifiedEvent): string | undefined {
+  const { user } = event;
+  const users = (rule.users ?? []).map((handle) => handle.trim().replace(/^@/, '').toLowerCase()).filter((handle) => handle !== '');
+  if (users.length > 0 && !users.includes(user.uniqueId.toLowerCase())) return `@${user.uniqueId} is not one of the rule's viewers`;
+  const allowed: Record<Audience, boolean> = {
+    everyone: true,
+    followers: (user.followRole ?? 0) >= 1,
+    friends: user.followRole === 2,
+    subscribers: user.isSubscriber === true,
+    moderators: user.isModerator === true,
+  };
+  const audience = rule.audience ?? 'everyone';
+  return allowed[audience] ? undefined : `@${user.uniqueId} is not one of the ${audience}`;
 }
 
 function planAction(ruleId: string, action: RuleAction, event: UnifiedEvent): PlannedAction {

@@ -1,12 +1,14 @@
 /**
- * Rules: on each event, every enabled rule whose event types and JSON Logic condition match runs
- * its actions: an overlay message, a webhook, a log line. `dryRun` (dry-run.ts) plans what the
- * rules do; this file carries the plan out, or with the `dryRun` setting only logs it.
+ * Rules: on each event, every enabled rule whose event types, gift or command, audience and JSON
+ * Logic condition match runs its actions: an overlay message, a webhook, a log line — once per gift
+ * combo or at each of its gifts, and not while it rests (flow.ts). `dryRun` (dry-run.ts) plans what
+ * the rules do; this file carries the plan out, or with the `dryRun` setting only logs it.
  */
-import { definePlugin, RecentKeys, type EventType, type Json, type UnifiedEvent } from '@ttlp/sdk';
+import { definePlugin, GiftStreaks, RecentKeys, type EventType, type Json, type UnifiedEvent } from '@ttlp/sdk';
 import { dryRun, type PlannedAction } from './dry-run.ts';
+import { eventTime, RuleGates } from './flow.ts';
 import { LogBudget } from './log-budget.ts';
-import { partitionRules, type LogLevel, type RulesConfig } from './rule.ts';
+import { partitionRules, ruleEventTypes, type LogLevel, type RulesConfig } from './rule.ts';
 
 /** Event ids remembered to drop re-delivered events (TikTok and the bus may deliver one twice; a webhook must not fire twice). */
 const SEEN_EVENTS_KEPT = 2000;
@@ -35,16 +37,25 @@ export default definePlugin<RulesConfig>({
     };
 
     const seen = new RecentKeys(SEEN_EVENTS_KEPT);
+    const streaks = new GiftStreaks();
+    const gates = new RuleGates();
+    const rulesById = new Map(runnable.map((rule) => [rule.id, rule]));
     const handle = async (event: UnifiedEvent) => {
       if (!seen.add(event.eventId)) return;
+      const credit = event.eventType === 'GIFT' ? streaks.add(event) : undefined;
+      const at = eventTime(event);
       for (const plan of dryRun(runnable, event)) {
         const fields = { ruleId: plan.ruleId, eventId: event.eventId };
+        const rule = rulesById.get(plan.ruleId)!;
+        const held = plan.matched ? gates.refusal(rule, event, credit, at) : undefined;
+        if (plan.matched && !held) gates.fired(rule, event, credit, at);
         if (ctx.config.dryRun) {
-          const plannedFields = { ...fields, matched: plan.matched, reasons: plan.reasons, actions: plan.actions };
-          log('info', `dry run: rule "${plan.ruleId}" ${plan.matched ? 'matched' : 'did not match'} a ${event.eventType} event`, plannedFields);
+          const reasons = held ? [...plan.reasons, `held back: ${held}`] : plan.reasons;
+          const verdict = !plan.matched ? 'did not match' : held ? 'matched but is held back for' : 'matched';
+          log('info', `dry run: rule "${plan.ruleId}" ${verdict} a ${event.eventType} event`, { ...fields, matched: plan.matched && !held, reasons, actions: held ? [] : plan.actions });
           continue;
         }
-        if (!plan.matched) continue;
+        if (!plan.matched || held) continue;
         // One failed action (a webhook that is down or not granted) must not stop the others,
         // nor become a fault: enough faults disable the whole plugin.
         for (const action of plan.actions)
@@ -57,7 +68,7 @@ export default definePlugin<RulesConfig>({
 
     // Only the event types some rule needs enter the isolate: LIKE and JOIN are most of a stream.
     const enabled = runnable.filter((rule) => rule.enabled);
-    if (enabled.some((rule) => rule.events.length === 0)) ctx.on('*', handle);
-    else for (const type of new Set<EventType>(enabled.flatMap((rule) => rule.events))) ctx.on(type, handle);
+    if (enabled.some((rule) => ruleEventTypes(rule).length === 0)) ctx.on('*', handle);
+    else for (const type of new Set<EventType>(enabled.flatMap(ruleEventTypes))) ctx.on(type, handle);
   },
 });

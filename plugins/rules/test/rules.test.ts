@@ -36,6 +36,65 @@ const gift = (coins: number, user: Partial<UnifiedEvent['user']> = {}) =>
   makeEvent('GIFT', { giftId: 5655, giftName: 'Rose', giftCount: coins, coins, diamondCount: 1, isGiftStreak: false }, { user });
 
 describe('rules on the real captures', () => {
+  it('fire once per Rose combo, or at each of its gifts, as the combos of the captures say', async () => {
+    const roses = distinct(allCaptureEvents.filter(isGift)).filter((event) => event.payload!.giftName === 'Rose');
+    // Worked out from the messages themselves: a combo is a sender's groupId for one gift; a
+    // message without a groupId cannot be matched up, so only its end counts.
+    const once: string[] = [];
+    const each: string[] = [];
+    const highest = new Map<string, number>();
+    for (const event of roses) {
+      const { isGiftStreak, groupId, giftId, giftCount, streakEnd } = event.payload!;
+      if (!isGiftStreak || groupId === undefined) {
+        if (!isGiftStreak || streakEnd) once.push(event.eventId), each.push(event.eventId);
+        continue;
+      }
+      const key = `${event.user.userId}:${groupId}:${giftId}`;
+      if (!highest.has(key)) once.push(event.eventId);
+      if (giftCount > (highest.get(key) ?? 0)) each.push(event.eventId);
+      highest.set(key, Math.max(giftCount, highest.get(key) ?? 0));
+    }
+    expect(once.length).toBeGreaterThan(3);
+    expect(each.length).toBeGreaterThan(once.length);
+
+    const host = await startHost({
+      rules: [
+        { id: 'once', name: 'A Rose combo', trigger: 'gift', giftName: 'rose', combo: 'once', actions: [{ type: 'overlay', template: 'once' }] },
+        { id: 'each', name: 'Each Rose', trigger: 'gift', giftName: 'Rose', combo: 'each', actions: [{ type: 'overlay', channel: 'rules-2', template: 'each' }] },
+      ],
+    });
+    await host.send(...allCaptureEvents);
+    expect((host.messages('rules') as OverlayMessage[]).map((message) => message.eventId)).toEqual(once);
+    expect((host.messages('rules-2') as OverlayMessage[]).map((message) => message.eventId)).toEqual(each);
+    expect(host.faults).toEqual([]);
+  });
+
+  it('rest after firing, for everyone and per viewer, by the events’ own time', async () => {
+    const chats = distinct(allCaptureEvents.filter((event) => event.eventType === 'CHAT'));
+    const perViewer: string[] = [];
+    const lastFor = new Map<string, number>();
+    const everyone: string[] = [];
+    let last: number | undefined;
+    for (const event of chats) {
+      const at = Date.parse(event.timestamp);
+      const seen = lastFor.get(event.user.userId);
+      if (seen === undefined || at - seen >= 60_000) perViewer.push(event.eventId), lastFor.set(event.user.userId, at);
+      if (last === undefined || at - last >= 20_000) everyone.push(event.eventId), (last = at);
+    }
+    expect(perViewer.length).toBeGreaterThan(everyone.length);
+    expect(perViewer.length).toBeLessThan(chats.length);
+
+    const host = await startHost({
+      rules: [
+        { id: 'viewer', name: 'Once a minute per viewer', events: ['CHAT'], viewerCooldownMs: 60_000, actions: [{ type: 'overlay', template: 'hi' }] },
+        { id: 'all', name: 'Every 20 s', events: ['CHAT'], cooldownMs: 20_000, actions: [{ type: 'overlay', channel: 'rules-2', template: 'hi' }] },
+      ],
+    });
+    await host.send(...allCaptureEvents);
+    expect((host.messages('rules') as OverlayMessage[]).map((message) => message.eventId)).toEqual(perViewer);
+    expect((host.messages('rules-2') as OverlayMessage[]).map((message) => message.eventId)).toEqual(everyone);
+  });
+
   it('sends an overlay message for each gift worth at least 5 coins, and only for those', async () => {
     const bigGifts = distinct(allCaptureEvents.filter(isGift)).filter((event) => event.payload!.coins >= 5);
     expect(bigGifts).toHaveLength(38);
@@ -390,5 +449,48 @@ describe('log actions', () => {
     expect(budget.take(100)).toEqual({ allowed: true, droppedBefore: 2 });
     expect(budget.take(100)).toEqual({ allowed: false });
     expect(budget.take(10_000)).toEqual({ allowed: true, droppedBefore: 1 });
+  });
+});
+
+describe('who and what sets a rule off', () => {
+  const say = (message: string, user: Partial<UnifiedEvent['user']> = {}) => makeEvent('CHAT', { message }, { user });
+  const fired = (rules: Rule[], event: UnifiedEvent) => dryRun(rules, event).map((plan) => [plan.ruleId, plan.matched, plan.reasons]);
+
+  it('answers a chat command, any case, and only at the start of a message', () => {
+    const discord = rule({ id: 'discord', trigger: 'command', command: '!discord', actions: [{ type: 'overlay', template: 'discord.gg/x' }] });
+    expect(fired([discord], say('!Discord please'))[0]?.[1]).toBe(true);
+    expect(fired([discord], say('where is the !discord'))).toEqual([['discord', false, ['the message does not start with !discord']]]);
+    expect(fired([discord], gift(5))).toEqual([['discord', false, ['the rule fires on the chat command !discord, not on GIFT']]]);
+  });
+
+  it('fires on the gift it names, once worth enough coins', () => {
+    const lion = rule({ id: 'lion', trigger: 'gift', giftName: 'Lion', minCoins: 1000, actions: [{ type: 'overlay', template: 'roar' }] });
+    expect(fired([lion], gift(5))).toEqual([['lion', false, ['the gift is Rose, not Lion']]]);
+    const big = rule({ id: 'big', trigger: 'gift', minCoins: 1000, actions: [{ type: 'overlay', template: 'wow' }] });
+    expect(fired([big], gift(999))).toEqual([['big', false, ['the gift is worth 999 coins so far, less than 1000']]]);
+    expect(fired([big], gift(1000))[0]?.[1]).toBe(true);
+  });
+
+  it('lets only its audience set it off', () => {
+    const actions: Rule['actions'] = [{ type: 'overlay', template: 'x' }];
+    const rules = [
+      rule({ id: 'followers', audience: 'followers', actions }),
+      rule({ id: 'friends', audience: 'friends', actions }),
+      rule({ id: 'subscribers', audience: 'subscribers', actions }),
+      rule({ id: 'moderators', audience: 'moderators', actions }),
+      rule({ id: 'named', users: ['@Ada_L', 'bo'], actions }),
+    ];
+    const matched = (user: Partial<UnifiedEvent['user']>) => dryRun(rules, say('hi', user)).filter((plan) => plan.matched).map((plan) => plan.ruleId);
+    expect(matched({ uniqueId: 'someone', followRole: 0 })).toEqual([]);
+    expect(matched({ uniqueId: 'fan', followRole: 1 })).toEqual(['followers']);
+    expect(matched({ uniqueId: 'ada_l', followRole: 2, isSubscriber: true })).toEqual(['followers', 'friends', 'subscribers', 'named']);
+    expect(matched({ uniqueId: 'bo', isModerator: true })).toEqual(['moderators', 'named']);
+    expect(dryRun(rules, say('hi', { uniqueId: 'someone' }))[4]?.reasons).toEqual(['@someone is not one of the rule\'s viewers']);
+  });
+
+  it('refuses a command trigger without a command', async () => {
+    await expect(startHost({ rules: [{ id: 'x', name: 'x', trigger: 'command', actions: [{ type: 'log', level: 'info', template: 'x' }] }] })).resolves.toBeDefined();
+    const host = hosts.at(-1)!;
+    expect(host.logs.some((line) => line.message.includes('the command trigger names no command'))).toBe(true);
   });
 });

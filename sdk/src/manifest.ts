@@ -4,6 +4,7 @@
  */
 import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import ajvKeywordsModule from 'ajv-keywords';
 import { Type, type Static } from 'typebox';
 import { EVENT_TYPES } from './contract/constants.ts';
 import { describeErrors } from './contract/validate.ts';
@@ -12,6 +13,18 @@ import { LOOK_OPTION_SCHEMAS, LOOK_OPTIONS, type Look } from './widget-look.ts';
 export { LOOK_DEFAULTS, LOOK_OPTIONS, lookOptionSchemas, type Look } from './widget-look.ts';
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+const ajvKeywords = ajvKeywordsModule as unknown as typeof ajvKeywordsModule.default;
+
+/**
+ * The validator of plugin settings schemas: JSON Schema, plus `uniqueItemProperties` (items of a
+ * list that must differ in those properties: two goals with the same id), which the settings
+ * page checks too.
+ */
+function settingsAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
+  ajvKeywords(ajv, ['uniqueItemProperties']);
+  return ajv;
+}
 
 export const PLUGIN_ID_PATTERN = '^[a-z][a-z0-9-]{1,62}[a-z0-9]$';
 const CHANNEL_PATTERN = '^[a-z][a-z0-9-]{0,63}$';
@@ -101,7 +114,7 @@ export function validateManifest(value: unknown): ManifestResult {
   const problems: string[] = [];
   if (value.config !== undefined) {
     try {
-      new Ajv({ strict: false }).compile(value.config as AnySchema);
+      settingsAjv().compile(value.config as AnySchema);
     } catch (error) {
       problems.push(`/config is not a valid JSON Schema: ${(error as Error).message}`);
     }
@@ -176,7 +189,7 @@ export function validatePluginConfig(manifest: PluginManifest, config: unknown):
   if (manifest.config === undefined) return { ok: true, config: copy };
   let validate = configValidators.get(manifest.config);
   if (!validate) {
-    validate = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile(manifest.config as AnySchema);
+    validate = settingsAjv().compile(manifest.config as AnySchema);
     configValidators.set(manifest.config, validate);
   }
   return validate(copy) ? { ok: true, config: copy } : { ok: false, problems: describeErrors(validate.errors) };

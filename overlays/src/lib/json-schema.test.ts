@@ -6,6 +6,7 @@ import rulesPackage from '../../../plugins/rules/package.json';
 import webhookPackage from '../../../plugins/webhook/package.json';
 import {
   asSchema,
+  choicesOf,
   fieldKind,
   newValueFor,
   prepareDraft,
@@ -87,6 +88,29 @@ describe('validate', () => {
     expect(validate(alerts, { follow: { template: '{giftName} followed' } })).toHaveProperty('/follow/template');
     expect(validate(alerts, { follow: { template: '{user} followed' } })).toEqual({});
     expect(validate(pluginSchema('webhook'), { events: ['GIFT', 'GIFT'] })).toEqual({ '/events': ['must not have duplicate items'] });
+  });
+
+  it('refuses two goals with one id, as the host does, naming the second', () => {
+    const goal = (id: string, title: string) => ({ id, kind: 'likes', target: 10, title });
+    expect(validate(pluginSchema('goals'), { goals: [goal('likes', 'A'), goal('coins', 'B'), goal('likes', 'C')] })).toEqual({
+      '/goals/2/id': ["must differ from item 1's id (likes)"],
+    });
+    expect(validate(pluginSchema('goals'), { goals: [goal('likes', 'A'), goal('coins', 'B')] })).toEqual({});
+  });
+
+  it('offers labelled choices for a oneOf of constants, and checks the value is one of them', () => {
+    const role = child(pluginSchema('chat'), 'minFollowRole');
+    expect(choicesOf(role)).toEqual([
+      { value: 0, label: 'Everyone' },
+      { value: 1, label: 'Followers' },
+      { value: 2, label: 'Friends (mutual follow)' },
+    ]);
+    expect(validate(pluginSchema('chat'), { minFollowRole: 1 })).toEqual({});
+    expect(validate(pluginSchema('chat'), { minFollowRole: 3 })).toEqual({ '/minFollowRole': ['must be one of the listed values'] });
+    expect(choicesOf({ enum: ['a', 'b'] })).toEqual([
+      { value: 'a', label: 'a' },
+      { value: 'b', label: 'b' },
+    ]);
   });
 });
 

@@ -24,6 +24,8 @@ export interface JsonSchema {
   minItems?: number;
   maxItems?: number;
   uniqueItems?: boolean;
+  /** Items of the list must differ in each of these properties. */
+  uniqueItemProperties?: string[];
   writeOnly?: boolean;
   oneOf?: unknown[];
   anyOf?: unknown[];
@@ -50,8 +52,23 @@ export function asSchema(value: unknown): JsonSchema {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonSchema) : {};
 }
 
+/** A `oneOf` whose every entry is a `const` (with a `title` to show): a list of labelled choices. */
+const labelledChoices = (schema: JsonSchema): boolean =>
+  Array.isArray(schema.oneOf) && schema.oneOf.length > 0 && schema.oneOf.every((entry) => 'const' in asSchema(entry));
+
+/** The values a choice field offers, each with the label to show (its `title`, else the value). */
+export function choicesOf(schema: JsonSchema): Array<{ value: unknown; label: string }> {
+  if (labelledChoices(schema))
+    return schema.oneOf!.map((entry) => {
+      const choice = asSchema(entry);
+      return { value: choice.const, label: typeof choice.title === 'string' ? choice.title : String(choice.const) };
+    });
+  return (schema.enum ?? []).map((value) => ({ value, label: String(value) }));
+}
+
 /** How a schema is edited; anything this page cannot build a form for is edited as JSON text. */
 export function fieldKind(schema: JsonSchema): FieldKind {
+  if (labelledChoices(schema)) return 'enum';
   if (schema.oneOf || schema.anyOf || schema.allOf || Array.isArray(schema.type)) return 'json';
   if ('const' in schema) return 'const';
   if (Array.isArray(schema.enum) && schema.enum.length > 0 && schema.type !== 'array' && schema.type !== 'object') {
@@ -129,7 +146,7 @@ export function newValueFor(schema: JsonSchema): unknown {
     case 'boolean':
       return false;
     case 'enum':
-      return schema.enum?.[0];
+      return choicesOf(schema)[0]?.value;
     case 'const':
       return schema.const;
     default:
@@ -187,7 +204,7 @@ function check(schema: JsonSchema, value: unknown, pointer: string, problems: Pr
       if (typeof value !== 'boolean') add(problems, pointer, 'must be true or false');
       return;
     case 'enum':
-      if (!(schema.enum ?? []).includes(value)) add(problems, pointer, 'must be one of the listed values');
+      if (!choicesOf(schema).some((choice) => choice.value === value)) add(problems, pointer, 'must be one of the listed values');
       return;
     case 'enum-set':
     case 'primitive-array':
@@ -197,6 +214,17 @@ function check(schema: JsonSchema, value: unknown, pointer: string, problems: Pr
       if (schema.maxItems !== undefined && value.length > schema.maxItems) add(problems, pointer, `must have at most ${schema.maxItems} items`);
       if (schema.uniqueItems === true && kind !== 'object-array' && new Set(value).size !== value.length) {
         add(problems, pointer, 'must not have duplicate items');
+      }
+      // Items that must differ in these properties (ajv-keywords' uniqueItemProperties, which the host checks too).
+      for (const property of schema.uniqueItemProperties ?? []) {
+        const seen = new Map<string, number>();
+        value.forEach((item, index) => {
+          if (!isPlainObject(item) || item[property] === undefined) return;
+          const key = JSON.stringify(item[property]);
+          const first = seen.get(key);
+          if (first === undefined) seen.set(key, index);
+          else add(problems, pointerOf(pointerOf(pointer, index), property), `must differ from item ${first + 1}'s ${property} (${String(item[property])})`);
+        });
       }
       const items = asSchema(schema.items);
       value.forEach((item, index) => check(items, item, pointerOf(pointer, index), problems));

@@ -245,19 +245,13 @@ describe('goals', () => {
     await raised.close();
   });
 
-  it('leaves out goals with a repeated id, with a warning', async () => {
-    const host = await createTestHost({
-      plugin,
-      config: {
-        goals: [
-          { id: 'g', kind: 'likes', target: 5, title: 'Likes' },
-          { id: 'g', kind: 'follows', target: 5, title: 'Follows' },
-        ],
-      },
-    });
-    await host.send(follow(), like(2));
-    expect(bars(host)).toEqual([{ id: 'g', kind: 'likes', title: 'Likes', current: 2, target: 5, percent: 40, reached: false }]);
-    expect(host.logs).toEqual([{ level: 'warn', message: 'goals with a repeated id are left out', fields: { ids: ['g'] } }]);
-    await host.close();
+  it('refuses goals with a repeated id, as the settings page does', async () => {
+    const config = {
+      goals: [
+        { id: 'g', kind: 'likes', target: 5, title: 'Likes' },
+        { id: 'g', kind: 'follows', target: 5, title: 'Follows' },
+      ],
+    };
+    await expect(createTestHost({ plugin, config })).rejects.toThrow('/goals must not have two items with the same id');
   });
 });

@@ -31,6 +31,9 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): string
         : e.keyword === 'const'
           ? ` ${JSON.stringify(e.params.allowedValue)}`
           : '';
+    // ajv-keywords says only that the keyword failed; with `verbose` its schema names the properties.
+    if (e.keyword === 'uniqueItemProperties' && Array.isArray(e.schema))
+      return `${where} must not have two items with the same ${(e.schema as string[]).join(' and ')}`;
     return `${where} ${e.message ?? e.keyword}${extra}`;
   });
 }

@@ -285,6 +285,36 @@ describe('the settings page and overlays in a browser', () => {
     expect(messages.frames.filter((frame) => frame.type === 'message' && frame.channel === 'rules/rules')).toHaveLength(1);
   });
 
+  it('builds "thank a Rose on stream" with the settings page’s forms alone, and shows it for a Rose only', async () => {
+    await restorePluginAtTestEnd('rules');
+    expect((await api('POST', '/api/plugins/rules/disable')).status).toBe(200);
+    const settings = await openSettings();
+    await settings.getByTestId('plugin-toggle-rules').click();
+    await settings.getByTestId('grant-enable').click();
+    await expect.poll(() => settings.getByTestId('plugin-state-rules').textContent()).toBe('running');
+    await settings.getByTestId('plugin-configure-rules').click();
+    const field = (path: string) => settings.getByTestId(`config-field-rules/rules${path}`);
+    await field('/add').click();
+    await field('/0/id').fill('rose');
+    await field('/0/name').fill('Thank a Rose');
+    await field('/0/trigger').selectOption({ label: 'gift' });
+    await field('/0/giftName').fill('Rose');
+    await field('/0/actions/add').click();
+    // The first kind of action, a message on a widget, is there to fill in.
+    const shown = (path: string) => field(path).evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent);
+    expect([await shown('/0/actions/0/type'), await shown('/0/actions/0/channel'), await shown('/0/trigger')]).toEqual(['Show a message on a widget', 'rules', 'gift']);
+    await field('/0/actions/0/template').fill('Thanks for the Rose, {user.displayName}!');
+    await settings.getByTestId('config-save-rules').click();
+    await expect.poll(() => settings.getByTestId('config-saved-rules').textContent()).toMatch(/saved/i);
+    await screenshot(settings, 'settings-rule-form.png', 'config-form-rules');
+
+    const messages = await openOverlay('rules/messages');
+    await sendTestEvent('GIFT', { giftName: 'Lion' }, { displayName: 'Bo' });
+    await sendTestEvent('GIFT', { giftName: 'Rose' }, { displayName: 'Ada' });
+    await expect.poll(() => messages.page.locator('.rule-message').textContent()).toBe('Thanks for the Rose, Ada!');
+    expect(messages.frames.filter((frame) => frame.type === 'message')).toHaveLength(1);
+  });
+
   it('lists the widgets of the host and of every enabled plugin, and says which options of a pasted URL a widget ignores', async () => {
     await enablePlugin('alerts');
     const settings = await openSettings();

@@ -7,6 +7,8 @@ import webhookPackage from '../../../plugins/webhook/package.json';
 import {
   asSchema,
   choicesOf,
+  variantOf,
+  variantsOf,
   fieldKind,
   newValueFor,
   prepareDraft,
@@ -45,7 +47,9 @@ describe('fieldKind on the first-party plugins', () => {
     expect(fieldKind(child(rules, 'rules'))).toBe('object-array');
     expect(fieldKind(child(rules, 'rules', '[]', 'events'))).toBe('enum-set');
     expect(fieldKind(child(rules, 'rules', '[]', 'condition'))).toBe('json');
-    expect(fieldKind(child(rules, 'rules', '[]', 'actions'))).toBe('json');
+    expect(fieldKind(child(rules, 'rules', '[]', 'actions'))).toBe('object-array');
+    expect(fieldKind(child(rules, 'rules', '[]', 'actions', '[]'))).toBe('variant');
+    expect(fieldKind(child(rules, 'rules', '[]', 'trigger'))).toBe('enum');
     const webhook = pluginSchema('webhook');
     expect(fieldKind(child(webhook, 'events'))).toBe('enum-set');
     expect(child(webhook, 'secret').writeOnly).toBe(true);
@@ -111,6 +115,31 @@ describe('validate', () => {
       { value: 'a', label: 'a' },
       { value: 'b', label: 'b' },
     ]);
+  });
+});
+
+describe('variants: a oneOf of objects told apart by a constant', () => {
+  const action = child(pluginSchema('rules'), 'rules', '[]', 'actions', '[]');
+
+  it('are the kinds of a rule action, by their titles, told apart by `type`', () => {
+    const found = variantsOf(action)!;
+    expect(found.tagKey).toBe('type');
+    expect(found.variants.map((variant) => [variant.tag, variant.label])).toEqual([
+      ['overlay', 'Show a message on a widget'],
+      ['webhook', 'Call a webhook'],
+      ['log', 'Write a log line'],
+    ]);
+    expect(variantOf(action, { type: 'log', level: 'info', template: 'x' })?.tag).toBe('log');
+    expect(variantsOf({ oneOf: [{ type: 'string' }, { type: 'number' }] })).toBeNull();
+  });
+
+  it('start as the first kind, and are checked as the kind they are', () => {
+    expect(newValueFor(action)).toMatchObject({ type: 'overlay', channel: 'rules' });
+    const rules = pluginSchema('rules');
+    const withAction = (value: unknown) => validate(rules, { rules: [{ id: 'r', name: 'R', actions: [value] }] });
+    expect(withAction({ type: 'overlay', template: 'hi' })).toEqual({});
+    expect(withAction({ type: 'webhook', url: 'http://insecure.example' })).toEqual({ '/rules/0/actions/0/url': ['must match pattern "^https://[^\\s]+$"'] });
+    expect(withAction({ type: 'sms' })).toEqual({ '/rules/0/actions/0/type': ['must be one of Show a message on a widget, Call a webhook, Write a log line'] });
   });
 });
 

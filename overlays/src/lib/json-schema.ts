@@ -44,6 +44,7 @@ export type FieldKind =
   | 'enum-set'
   | 'primitive-array'
   | 'object-array'
+  | 'variant'
   | 'json';
 
 const PRIMITIVE_KINDS: readonly FieldKind[] = ['string', 'number', 'integer', 'boolean', 'enum'];
@@ -66,9 +67,39 @@ export function choicesOf(schema: JsonSchema): Array<{ value: unknown; label: st
   return (schema.enum ?? []).map((value) => ({ value, label: String(value) }));
 }
 
+/** One kind of object a `variant` field may hold: the value of its tag property, and its schema. */
+export interface Variant {
+  tag: unknown;
+  label: string;
+  schema: JsonSchema;
+}
+
+/**
+ * The kinds of object a `oneOf` offers, when each is an object that one property (its tag, such
+ * as `type`) tells apart with a `const`: `{ type: 'overlay', … }` or `{ type: 'webhook', … }`.
+ */
+export function variantsOf(schema: JsonSchema): { tagKey: string; variants: Variant[] } | null {
+  const entries = Array.isArray(schema.oneOf) ? schema.oneOf.map(asSchema) : [];
+  if (entries.length < 2 || !entries.every((entry) => entry.type === 'object' && entry.properties)) return null;
+  const tagKey = Object.keys(entries[0]!.properties!).find((key) => entries.every((entry) => 'const' in asSchema(entry.properties?.[key])));
+  if (tagKey === undefined) return null;
+  const variants = entries.map((entry) => {
+    const tag = asSchema(entry.properties![tagKey]).const;
+    return { tag, label: typeof entry.title === 'string' ? entry.title : String(tag), schema: entry };
+  });
+  return new Set(variants.map((variant) => JSON.stringify(variant.tag))).size === variants.length ? { tagKey, variants } : null;
+}
+
+/** The variant `value` is, by its tag. */
+export function variantOf(schema: JsonSchema, value: unknown): Variant | undefined {
+  const found = variantsOf(schema);
+  return found && isPlainObject(value) ? found.variants.find((variant) => variant.tag === value[found.tagKey]) : undefined;
+}
+
 /** How a schema is edited; anything this page cannot build a form for is edited as JSON text. */
 export function fieldKind(schema: JsonSchema): FieldKind {
   if (labelledChoices(schema)) return 'enum';
+  if (variantsOf(schema)) return 'variant';
   if (schema.oneOf || schema.anyOf || schema.allOf || Array.isArray(schema.type)) return 'json';
   if ('const' in schema) return 'const';
   if (Array.isArray(schema.enum) && schema.enum.length > 0 && schema.type !== 'array' && schema.type !== 'object') {
@@ -85,7 +116,7 @@ export function fieldKind(schema: JsonSchema): FieldKind {
       const itemKind = schema.items === undefined ? 'json' : fieldKind(items);
       if (itemKind === 'enum' && schema.uniqueItems === true) return 'enum-set';
       if (PRIMITIVE_KINDS.includes(itemKind)) return 'primitive-array';
-      if (itemKind === 'object') return 'object-array';
+      if (itemKind === 'object' || itemKind === 'variant') return 'object-array';
       return 'json';
     }
     case 'object':
@@ -121,7 +152,8 @@ function fillObject(schema: JsonSchema, target: Record<string, unknown>): void {
       if (Array.isArray(child.default)) target[key] = clone(child.default);
     }
     if (kind === 'object-array' && Array.isArray(target[key])) {
-      for (const item of target[key] as unknown[]) if (isPlainObject(item)) fillObject(asSchema(child.items), item);
+      const items = asSchema(child.items);
+      for (const item of target[key] as unknown[]) if (isPlainObject(item)) fillObject(variantOf(items, item)?.schema ?? items, item);
     }
   }
 }
@@ -130,6 +162,12 @@ function fillObject(schema: JsonSchema, target: Record<string, unknown>): void {
 export function newValueFor(schema: JsonSchema): unknown {
   if (schema.default !== undefined) return clone(schema.default);
   switch (fieldKind(schema)) {
+    case 'variant': {
+      // The first kind, its tag set.
+      const found = variantsOf(schema)!;
+      const first = found.variants[0]!;
+      return { ...(newValueFor(first.schema) as Record<string, unknown>), [found.tagKey]: first.tag };
+    }
     case 'object': {
       const value: Record<string, unknown> = {};
       fillObject(schema, value);
@@ -174,6 +212,12 @@ function check(schema: JsonSchema, value: unknown, pointer: string, problems: Pr
   if (value === undefined) return;
   const kind = fieldKind(schema);
   switch (kind) {
+    case 'variant': {
+      const found = variantsOf(schema)!;
+      const variant = variantOf(schema, value);
+      if (!variant) return add(problems, pointerOf(pointer, found.tagKey), `must be one of ${found.variants.map((entry) => entry.label).join(', ')}`);
+      return check(variant.schema, value, pointer, problems);
+    }
     case 'object': {
       if (!isPlainObject(value)) return add(problems, pointer, 'must be an object');
       for (const key of schema.required ?? []) {

@@ -301,7 +301,8 @@ describe('the settings page and overlays in a browser', () => {
     await field('/0/giftName').fill('Rose');
     await field('/0/actions/add').click();
     // The first kind of action, a message on a widget, is there to fill in.
-    const shown = (path: string) => field(path).evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent);
+    /** The label of the option a select shows. */
+    const shown = async (path: string) => field(path).locator(`option[value="${await field(path).inputValue()}"]`).textContent();
     expect([await shown('/0/actions/0/type'), await shown('/0/actions/0/channel'), await shown('/0/trigger')]).toEqual(['Show a message on a widget', 'rules', 'gift']);
     await field('/0/actions/0/template').fill('Thanks for the Rose, {user.displayName}!');
     await settings.getByTestId('config-save-rules').click();

@@ -45,9 +45,10 @@ export class WidgetCatalog {
 
   /** The widget, if the host or a running plugin declares it. */
   find(pluginId: string, widgetId: string): CatalogWidget | undefined {
-    const [dir, widgets] = pluginId === HOST_PUBLISHER ? [this.host.dir, this.host.widgets] : [this.plugins?.loaded.get(pluginId)?.dir, this.plugins?.loaded.get(pluginId)?.manifest.widgets];
+    const plugin = pluginId === HOST_PUBLISHER ? this.host : this.plugins?.loaded.get(pluginId);
+    const widgets = plugin && ('widgets' in plugin ? plugin.widgets : plugin.manifest.widgets);
     const widget = widgets?.find((candidate) => candidate.id === widgetId);
-    return dir !== undefined && widget ? describe(pluginId, dir, widget) : undefined;
+    return plugin && widget ? describe(pluginId, plugin.dir, widget) : undefined;
   }
 
   /**
